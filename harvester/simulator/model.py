@@ -41,6 +41,7 @@ class Reaction:
     content: str
     actor: Actor
     created_at: int
+    deleted: bool = False  # removed by its author: gone from `comment.reactions`, id answers null
 
 
 @dataclass(slots=True, eq=False)
@@ -84,6 +85,27 @@ class Comment:
     review_comments: list[Comment] = field(default_factory=list)
     review_state: str | None = None
     deleted: bool = False  # a deleted object: `nodes(ids:)` answers null
+    # Ground truth only (never served): what the generator meant this comment to be.
+    truth: CommentTruth | None = None
+
+
+@dataclass(slots=True, eq=False)
+class CommentTruth:
+    """The answer key for parsers and question linking; set on every bot comment and on human
+    comments that carry a marker. Names of dialects, kinds and markers: `simulator.bodies`."""
+
+    dialects: tuple[str, ...]  # header generation of each metadata block, in body order
+    plugin: str | None
+    kind: str  # llm_answer / command_response / log / marker / review_container
+    caller: str | None
+    answer_text: str  # the current body without metadata blocks, placeholders, tracking lines
+    bot_answer_text: str  # the same for the bot's own last revision (before human corrections)
+    question: Comment | None = None  # llm answers: the human comment the answer replies to
+    markers: tuple[str, ...] = ()
+
+    @property
+    def dialect(self) -> str:
+        return self.dialects[0] if self.dialects else "none"
 
 
 @dataclass(slots=True, eq=False)
@@ -130,9 +152,14 @@ class Org:
     installation_id: int = 0
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, weakref_slot=True)
 class World:
-    """The whole simulated GitHub. Lists are indexed by each record's `index`."""
+    """The whole simulated GitHub. Lists are indexed by each record's `index`.
+
+    Whoever changes a world after it is built bumps `version`: the resolvers cache indexes
+    (sorted thread lists, search results) per world and rebuild them when it moves. The weakref
+    slot lets those caches go away with the world.
+    """
 
     seed: int
     now: int  # the world's "current time" (epoch seconds); the server clock may move past it
@@ -145,6 +172,7 @@ class World:
     reactions: list[Reaction] = field(default_factory=list)
     # Bot app slugs (for `commenter:app/SLUG`), login -> slug.
     app_slugs: dict[str, str] = field(default_factory=dict)
+    version: int = 0  # bumped on every mutation after generation
 
     def org_by_login(self, login: str) -> Org | None:
         low = login.lower()

@@ -1,0 +1,311 @@
+"""The `harvester` command line. Each command's help is a small manual with examples."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from harvester import __version__
+from harvester.exitcodes import ExitCode
+
+app = typer.Typer(
+    name="harvester",
+    help=(
+        "Harvest human feedback (reactions, edits) on LLM bot comments from GitHub.\n\n"
+        "Examples:\n\n"
+        "  harvester demo                      # the whole job on the built-in simulator\n\n"
+        "  harvester config check              # validate ./harvester.toml\n\n"
+        "  harvester simulate serve --port 8765 --seed 7 --faults 502=0.05\n\n"
+        "  harvester simulate world --scale small --out world/"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+simulate_app = typer.Typer(
+    help=(
+        "The built-in GitHub GraphQL simulator: serve it, or export a world's ground truth.\n\n"
+        "Examples:\n\n"
+        "  harvester simulate serve --port 8765 --seed 1 --scale small\n\n"
+        "  harvester simulate world --seed 1 --scale 10k --out truth/ --format json"
+    ),
+    no_args_is_help=True,
+)
+config_app = typer.Typer(
+    help=(
+        "Inspect and validate harvester.toml.\n\n"
+        "Example:\n\n  harvester config check --config harvester.toml"
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(simulate_app, name="simulate")
+app.add_typer(config_app, name="config")
+
+console = Console(stderr=True)
+out = Console()
+
+DataOpt = Annotated[
+    Path, typer.Option("--data", help="Data directory (raw Parquet, state, warehouse).")
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Configuration file (default ./harvester.toml if present)."),
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print a machine-readable JSON summary on stdout.")
+]
+SeedOpt = Annotated[
+    int, typer.Option("--seed", help="World and fault seed: same seed, same world.")
+]
+ScaleOpt = Annotated[
+    str, typer.Option("--scale", help="World size preset: tiny, small, 10k, 200k or 1m (comments).")
+]
+
+
+def _fail(message: str, code: ExitCode) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(int(code))
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        out.print(f"harvester {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """Harvest human feedback on LLM bot comments from GitHub."""
+
+
+# ---------- config
+@config_app.command("check")
+def config_check(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+    """Load and validate the configuration; list anything that will fail later.
+
+    Exits 2 when the file is invalid or something will fail at crawl time (an unset token
+    variable, a missing private key, nothing to crawl), with one line per problem naming the key.
+
+    Examples:
+
+      harvester config check
+
+      harvester config check --config ops/harvester.toml --json
+    """
+    from harvester.config import ConfigError, check_config, load_config
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
+    problems = check_config(cfg)
+    source = str(cfg.source_path) if cfg.source_path else "(built-in defaults)"
+    if json_out:
+        out.print_json(json.dumps({"config": source, "ok": not problems, "problems": problems}))
+    elif problems:
+        for line in problems:
+            out.print(f"[yellow]problem:[/] {line}", highlight=False)
+    else:
+        out.print(f"{source}: [green]ok[/], ready to crawl", highlight=False)
+    if problems:
+        raise typer.Exit(int(ExitCode.USAGE))
+
+
+# ---------- simulate
+def _world(seed: int, scale: str) -> Any:
+    from harvester.simulator.world import WorldSpec, generate_world
+
+    try:
+        spec = WorldSpec.preset(scale, seed)
+    except (KeyError, ValueError) as exc:
+        raise _fail(f"unknown --scale {scale!r}: {exc}", ExitCode.USAGE) from None
+    with console.status(f"generating the {scale} world (seed {seed})..."):
+        return generate_world(spec)
+
+
+@simulate_app.command("serve")
+def simulate_serve(
+    port: Annotated[int, typer.Option("--port", help="TCP port (0 picks a free one).")] = 8765,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; keep it on loopback.")
+    ] = "127.0.0.1",
+    seed: SeedOpt = 1,
+    scale: ScaleOpt = "small",
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            "--faults",
+            help="Fault rates, e.g. 502=0.05,secondary=0.03,reset=0.01,badjson=0.01,partial=0.02",
+        ),
+    ] = None,
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", help="Added latency per request.")
+    ] = 0.0,
+    points_per_hour: Annotated[
+        int, typer.Option("--points-per-hour", help="Primary budget per token.")
+    ] = 5000,
+    per_minute: Annotated[
+        int, typer.Option("--secondary-per-minute", help="Secondary points per token per minute.")
+    ] = 2000,
+    timeout_nodes: Annotated[
+        int,
+        typer.Option(
+            "--timeout-nodes", help="Answers with more list items than this time out (502)."
+        ),
+    ] = 30_000,
+    timeout_delay: Annotated[
+        float, typer.Option("--timeout-delay-s", help="How long before that 502.")
+    ] = 10.0,
+    app_id: Annotated[
+        str | None, typer.Option("--app-id", help="GitHub App id accepted in JWTs.")
+    ] = None,
+    app_public_key: Annotated[
+        Path | None,
+        typer.Option("--app-public-key", help="PEM public key that verifies the App's JWTs."),
+    ] = None,
+) -> None:
+    """Serve the simulated GitHub GraphQL API (POST /graphql and /api/graphql) until Ctrl-C.
+
+    Any non-empty bearer token works and names its own points budget; counters are at
+    GET /_stats. With --app-id and --app-public-key, GET /orgs/ORG/installation and
+    POST /app/installations/ID/access_tokens accept RS256 JWTs and issue expiring tokens.
+
+    Examples:
+
+      harvester simulate serve --port 8765 --seed 7
+
+      harvester simulate serve --scale 10k --faults 502=0.05,secondary=0.03 --latency-ms 50
+
+      curl -s -H 'Authorization: bearer any' -d '{"query":"{ rateLimit { cost remaining } }"}' http://127.0.0.1:8765/graphql
+    """
+    from harvester.simulator.faults import FaultSpecError, parse_fault_spec
+    from harvester.simulator.server import Simulator, SimulatorSettings
+
+    try:
+        fault_spec = parse_fault_spec(faults)
+    except FaultSpecError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
+    public_key = None
+    if app_public_key is not None:
+        if not app_public_key.is_file():
+            raise _fail(f"--app-public-key {app_public_key}: no such file", ExitCode.USAGE)
+        public_key = app_public_key.read_text()
+    if (app_id is None) != (public_key is None):
+        raise _fail("--app-id and --app-public-key go together", ExitCode.USAGE)
+    world = _world(seed, scale)
+    settings = SimulatorSettings(
+        seed=seed,
+        latency_ms=latency_ms,
+        faults=fault_spec,
+        points_per_hour=points_per_hour,
+        secondary_points_per_minute=per_minute,
+        timeout_node_count=timeout_nodes,
+        timeout_delay_s=timeout_delay,
+        app_id=app_id,
+        app_public_key=public_key,
+    )
+
+    async def serve() -> None:
+        async with Simulator(world, settings, host=host, port=port) as sim:
+            console.print(
+                f"simulated GitHub at [bold]{sim.url}[/] (also {sim.base_url}/api/graphql); "
+                f"seed {seed}, scale {scale}, faults {fault_spec}; stats at {sim.base_url}/_stats",
+                highlight=False,
+            )
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        console.print("stopped")
+    except OSError as exc:
+        raise _fail(
+            f"cannot listen on {host}:{port}: {exc.strerror}; pick another --port", ExitCode.USAGE
+        ) from None
+
+
+@simulate_app.command("world")
+def simulate_world(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the ground-truth tables.")],
+    seed: SeedOpt = 1,
+    scale: ScaleOpt = "small",
+    fmt: Annotated[str, typer.Option("--format", help="parquet or json (JSON Lines).")] = "parquet",
+    json_out: JsonOpt = False,
+) -> None:
+    """Generate a world and export its ground truth (threads, comments, reactions, edits).
+
+    Tests and benchmarks compare what a crawl landed with these tables.
+
+    Examples:
+
+      harvester simulate world --seed 3 --scale small --out truth/
+
+      harvester simulate world --scale 10k --out truth/ --format json --json
+    """
+    from harvester.simulator.truth import export_truth, summary
+
+    if fmt not in {"parquet", "json"}:
+        raise _fail(f"--format {fmt!r}: use parquet or json", ExitCode.USAGE)
+    world = _world(seed, scale)
+    with console.status(f"writing ground truth to {out_dir}..."):
+        counts = export_truth(world, out_dir, fmt)  # type: ignore[arg-type]
+    result = {"out": str(out_dir), "format": fmt, "tables": counts, "summary": summary(world)}
+    if json_out:
+        out.print_json(json.dumps(result))
+    else:
+        for table, n in counts.items():
+            out.print(f"{table:>20}: {n:,} rows", highlight=False)
+        out.print(f"written to {out_dir}", highlight=False)
+
+
+# ---------- demo
+@app.command("demo")
+def demo(
+    data: DataOpt = Path("data"),
+    seed: SeedOpt = 1,
+    scale: ScaleOpt = "small",
+    json_out: JsonOpt = False,
+) -> None:
+    """Run the job end to end on the built-in GitHub simulator: no token, no network.
+
+    Today it generates a world, serves it on loopback, checks the endpoint answers like GitHub,
+    and writes the world's ground truth under DATA/simulator/.
+
+    Examples:
+
+      harvester demo
+
+      harvester demo --scale tiny --data /tmp/demo --json
+    """
+    from harvester.demo import run_demo
+
+    try:
+        result = asyncio.run(
+            run_demo(data, seed=seed, scale=scale, console=console, quiet=json_out)
+        )
+    except KeyError as exc:
+        raise _fail(f"unknown --scale {scale!r}: {exc}", ExitCode.USAGE) from None
+    if json_out:
+        out.print_json(json.dumps(result))
+    else:
+        from harvester.demo import render_summary
+
+        render_summary(result, out)
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m harvester`
+    sys.exit(app())
