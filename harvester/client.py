@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from gql import Client, GraphQLRequest
@@ -141,6 +141,21 @@ def classify_errors(errors: list[dict[str, Any]], headers: dict[str, str]) -> Gi
     return None
 
 
+class TokenSource(Protocol):
+    async def token(self) -> str: ...
+
+
+class _Static:
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    async def token(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "_Static(***)"
+
+
 class _GitHubTransport(AIOHTTPTransport):
     """gql's aiohttp transport, keeping status and headers and typing GitHub's failures."""
 
@@ -171,24 +186,27 @@ class _GitHubTransport(AIOHTTPTransport):
 
 
 class GitHubClient:
-    """An open connection to one GraphQL endpoint with one token.
+    """An open connection to one GraphQL endpoint for one set of credentials.
 
-    Use as `async with GitHubClient(endpoint, token) as gh: answer = await gh.send(doc, vars)`.
+    Use as `async with GitHubClient(endpoint, auth) as gh: answer = await gh.send(doc, vars)`.
+    `auth` is a token string or a provider whose `token()` is asked before every request (a
+    GitHub App installation token is refreshed that way).
     """
 
     def __init__(
         self,
         endpoint: str,
-        token: str,
+        auth: str | TokenSource,
         *,
         timeout_s: float = 60.0,
         user_agent: str = "bot-feedback-harvester",
     ) -> None:
         self.endpoint = endpoint
+        self._auth: TokenSource = _Static(auth) if isinstance(auth, str) else auth
         self._transport = _GitHubTransport(
             url=endpoint,
-            headers={"Authorization": f"bearer {token}", "User-Agent": user_agent},
-            timeout=int(timeout_s),
+            headers={"User-Agent": user_agent},
+            timeout=max(1, int(timeout_s)),
         )
         self._client = Client(transport=self._transport, execute_timeout=None)
         self._session: Any = None
@@ -209,8 +227,11 @@ class GitHubClient:
         if self._session is None:
             raise RuntimeError("GitHubClient used outside `async with`")
         request = GraphQLRequest(document, variable_values=variables or {})
+        headers = {"Authorization": f"bearer {await self._auth.token()}"}
         try:
-            result = await self._session.execute(request, get_execution_result=True)
+            result = await self._session.execute(
+                request, get_execution_result=True, extra_args={"headers": headers}
+            )
             errors: list[dict[str, Any]] = []
             data, extensions = result.data, result.extensions
         except TransportQueryError as exc:

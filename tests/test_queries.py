@@ -103,12 +103,13 @@ TYPICAL: dict[str, tuple[dict[str, object], int]] = {
             "first": 20,
             "comments": 50,
             "reviews": 10,
-            "reviewComments": 20,
         },
-        3,
+        1,
     ),
     "thread_comments": ({"id": "x", "first": 100}, 1),
-    "pull_reviews": ({"id": "x", "first": 50, "reviewComments": 50}, 1),
+    "pull_reviews": ({"id": "x", "first": 100}, 1),
+    "review_comments_batch": ({"ids": ["x"] * 100, "first": 100}, 1),
+    "comment_summaries": ({"ids": ["x"] * 100}, 1),
     "review_comments": ({"id": "x", "first": 100}, 1),
     "hydrate_comments": ({"ids": ["x"] * 100, "reactors": 100, "edits": 100}, 2),
     "comment_edits_page": ({"id": "x", "first": 100}, 1),
@@ -143,6 +144,10 @@ def test_queries_run_on_the_simulator(path: Path) -> None:
     }
     if path.stem in ids_by_query:
         variables["id"] = ids_by_query[path.stem]
+    if path.stem == "review_comments_batch":
+        variables["ids"] = [node_id(sw.review)]
+    if path.stem == "comment_summaries":
+        variables["ids"] = [node_id(sw.answer), node_id(sw.review), node_id(sw.inline)]
     if path.stem == "hydrate_comments":
         variables["ids"] = [node_id(sw.answer), node_id(sw.review), node_id(sw.inline)]
     if "owner" in variables:

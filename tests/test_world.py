@@ -67,7 +67,8 @@ def test_tiny_preset_is_about_300_comments_and_fast() -> None:
     started = time.perf_counter()
     world = generate_world(WorldSpec.preset("tiny", 5))
     assert time.perf_counter() - started < 0.5
-    assert 200 <= len(world.comments) <= 450
+    comments = len(world.comments)  # ~300 on average over seeds, long-tailed per thread
+    assert 150 <= comments <= 500
 
 
 def test_small_preset_is_about_3000_comments(small: World) -> None:
@@ -194,7 +195,7 @@ def test_bodies_show_each_generation_s_shape(tiny: World) -> None:
     ):
         assert needle in text, needle
     # Legacy JSON is not escaped: a `--` survives inside a hidden block.
-    assert re.search(r"<!-- Ubiquity - error - runScript - .*\n\{[^>]*--force", text)
+    assert re.search(r'<!-- Ubiquity - error - runScript - \S+\n\{\n  "command": "[^"]*--', text)
     # A permit list: a JSON array right after a legacy header, and a body with two blocks.
     assert re.search(r"<!-- Ubiquity - Transactions - generatePermits - \w+\n\[", text)
     two_blocks = [c for c in tiny.comments if c.truth and len(c.truth.dialects) == 2]
@@ -235,8 +236,12 @@ def test_answer_text_is_the_body_without_metadata(small: World) -> None:
 
 
 def test_other_bots_write_no_header(small: World) -> None:
-    others = [c for c in bot_comments(small) if c.author and c.author.login in (
-        "coderabbitai", "copilot-pull-request-reviewer", "github-actions")]
+    others = [
+        c
+        for c in bot_comments(small)
+        if c.author
+        and c.author.login in ("coderabbitai", "copilot-pull-request-reviewer", "github-actions")
+    ]
     assert others
     assert all("<!--" not in c.body and c.truth and not c.truth.dialects for c in others)
 
@@ -244,7 +249,8 @@ def test_other_bots_write_no_header(small: World) -> None:
 # ---------- edits
 def test_placeholders_are_edited_into_answers_by_the_bot(small: World) -> None:
     self_edited = [
-        c for c in bot_comments(small)
+        c
+        for c in bot_comments(small)
         if c.edits and c.edits[0].diff and c.edits[0].diff.split("\n\n")[0] in B.PLACEHOLDERS
     ]
     assert len(self_edited) > 20
@@ -299,7 +305,8 @@ def test_reactions_are_skewed_like_real_feedback(small: World) -> None:
     reactors = Counter(r.actor.typename for c in bots for r in c.reactions)
     assert reactors["User"] > 10 * reactors["Bot"] > 0
     human = [c for c in small.comments if c.author and c.author.typename == "User"]
-    assert 0 < sum(1 for c in human if c.reactions) < sum(1 for c in bots if c.reactions)
+    human_share = sum(1 for c in human if c.reactions) / len(human)
+    assert 0 < human_share < sum(1 for c in bots if c.reactions) / len(bots)
 
 
 def test_minimized_deleted_and_ghost_comments(small: World) -> None:
@@ -333,8 +340,14 @@ def test_questions_are_the_nearest_earlier_invoking_human_comment(small: World) 
         assert c.truth is not None and c.truth.question is not None
         q = c.truth.question
         if c.kind == "issue_comment":
-            earlier = [x for x in c.thread.comments if x.created_at < c.created_at
-                       and x.author and x.author.typename == "User" and INVOKES.search(x.body)]
+            earlier = [
+                x
+                for x in c.thread.comments
+                if x.created_at < c.created_at
+                and x.author
+                and x.author.typename == "User"
+                and INVOKES.search(x.body)
+            ]
             assert earlier[-1] is q
         else:
             assert c.reply_to is q or c.reply_to is q.reply_to
@@ -343,8 +356,9 @@ def test_questions_are_the_nearest_earlier_invoking_human_comment(small: World) 
 # ---------- edge cases past GitHub's 100-item pages
 def test_small_has_connections_longer_than_one_page(small: World) -> None:
     assert sum(1 for t in small.threads if len(t.comments) > 100) >= 2
-    assert any(len(c.edits) > 100 and c.author and c.author.typename == "Bot"
-               for c in small.comments)
+    assert any(
+        len(c.edits) > 100 and c.author and c.author.typename == "Bot" for c in small.comments
+    )
     assert any(human_edits(c) > 100 for c in small.comments)
     assert sum(1 for c in small.comments if len(c.reactions) > 100) >= 2
     assert any(sum(r.content == "THUMBS_UP" for r in c.reactions) > 100 for c in small.comments)
@@ -369,17 +383,23 @@ def test_evolve_keeps_invariants_and_reports_what_changed() -> None:
         assert after["bot_comments"] - before["bot_comments"] == counts["bot_comments_added"]
         assert after["llm_answers"] - before["llm_answers"] == counts["llm_answers_added"] > 0
         assert after["edits"] - before["edits"] == counts["edits_added"] > 0
-        assert (after["reactions"] - before["reactions"]
-                == counts["reactions_added"] - counts["reactions_removed"])
+        assert (
+            after["reactions"] - before["reactions"]
+            == counts["reactions_added"] - counts["reactions_removed"]
+        )
         assert counts["reactions_on_old_bot_comments"] > 0 and counts["reactions_removed"] > 0
         assert counts["human_edits_on_old_bot_comments"] > 0
-        assert after["removed_reactions"] - before["removed_reactions"] == counts["reactions_removed"]
+        assert (
+            after["removed_reactions"] - before["removed_reactions"] == counts["reactions_removed"]
+        )
     assert world.now == start + 2 * 86400 and world.version == version + 2
 
-    reacted = [c for i, c in ((i, world.comments[i]) for i in old_bot)
-               if any(r.created_at >= start for r in c.reactions)]
-    edited = [world.comments[i] for i in old_bot
-              if world.comments[i].updated_at != old_bot[i]]
+    reacted = [
+        c
+        for i, c in ((i, world.comments[i]) for i in old_bot)
+        if any(r.created_at >= start for r in c.reactions)
+    ]
+    edited = [world.comments[i] for i in old_bot if world.comments[i].updated_at != old_bot[i]]
     assert reacted and edited
     # New reactions leave updated_at alone; new human edits bump the comment and its thread.
     assert any(c.updated_at == old_bot[c.index] for c in reacted)

@@ -88,6 +88,11 @@ class Comment:
     # Ground truth only (never served): what the generator meant this comment to be.
     truth: CommentTruth | None = None
 
+    def __repr__(self) -> str:  # the default one walks the whole (cyclic) world
+        who = self.author.login if self.author else None
+        where = self.thread.index
+        return f"Comment(index={self.index}, kind={self.kind!r}, author={who!r}, thread={where})"
+
 
 @dataclass(slots=True, eq=False)
 class CommentTruth:
@@ -125,6 +130,9 @@ class Thread:
     state: str = "OPEN"
     comments: list[Comment] = field(default_factory=list)  # issue comments, oldest first
     reviews: list[Comment] = field(default_factory=list)  # PRs only, oldest first
+
+    def __repr__(self) -> str:
+        return f"Thread(index={self.index}, {self.repo.name_with_owner}#{self.number}, {self.kind})"
 
 
 @dataclass(slots=True, eq=False)
@@ -173,6 +181,12 @@ class World:
     # Bot app slugs (for `commenter:app/SLUG`), login -> slug.
     app_slugs: dict[str, str] = field(default_factory=dict)
     version: int = 0  # bumped on every mutation after generation
+
+    def __repr__(self) -> str:
+        return (
+            f"World(seed={self.seed}, now={self.now}, threads={len(self.threads)}, "
+            f"comments={len(self.comments)}, version={self.version})"
+        )
 
     def org_by_login(self, login: str) -> Org | None:
         low = login.lower()

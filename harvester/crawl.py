@@ -1,0 +1,405 @@
+"""`harvester crawl`: discover, hydrate and land, incrementally and crash-safely.
+
+Order of durability: rows are buffered by the `Lander`; a repository's watermark is set only
+once every bot comment it found is hydrated, and committed only after the flush that made those
+rows durable. A crawl killed at any moment therefore re-reads, on the next run, everything whose
+watermark had not moved, and the warehouse's latest-snapshot rule absorbs the repeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from harvester.auth import TokenProvider
+from harvester.client import AuthError, GitHubClient, load_query
+from harvester.clock import Clock, SystemClock
+from harvester.discover import (
+    BotComment,
+    BotRules,
+    Stamp,
+    ThreadBundle,
+    bot_comment,
+    comment_row,
+    iter_org_repos,
+    iter_repo_issues,
+    iter_repo_pulls,
+    reactor_total,
+    thread_row,
+)
+from harvester.governor import BudgetExhausted, Governor, PageSizes
+from harvester.hydrate import Hydrator, Snapshot
+from harvester.land import Lander, table_dir
+from harvester.state import DataLock, RunLog, Watermarks, new_run_id, repo_scope
+
+log = logging.getLogger(__name__)
+
+# Page sizes to start from. Every discovery page nests one connection under its page, so
+# 100 x 100 stays at 101 requests = 1 point; the governor halves them on timeouts.
+DEFAULT_PAGE_SIZES = {
+    "first": 100,
+    "comments": 100,
+    "reviews": 100,
+    "ids": 100,
+    "reactors": 100,
+    "edits": 100,
+}
+PULL_PAGE = 50  # 1 + 50 comments + 50 reviews = 101 requests: 1 point per page
+CHECKPOINT_REPOS = 20  # at most this many finished repos wait for their watermark
+
+_HEADER = re.compile(r"<!--\s*(?:Ubiquity(?:OS)?\s+-|ubiquity-os-llm-response)|--!>")
+
+
+def looks_like_header(body: str) -> bool:
+    """A cheap check for a UbiquityOS metadata block (the full parser lives in dialects)."""
+    return _HEADER.search(body) is not None
+
+
+@dataclass
+class Source:
+    """One crawl unit of credentials: a token (or App installation) and what it crawls."""
+
+    auth: TokenProvider
+    orgs: tuple[str, ...] = ()
+    repos: tuple[str, ...] = ()
+
+
+@dataclass
+class CrawlOptions:
+    data_dir: Path
+    endpoint: str
+    sources: Sequence[Source]
+    bots: BotRules = field(default_factory=lambda: BotRules(has_header=looks_like_header))
+    full_refresh: bool = False
+    rehydrate_days: int = 30
+    max_in_flight: int = 4
+    repo_concurrency: int = 4
+    max_retries: int = 6
+    timeout_s: float = 60.0
+    include_forks: bool = False
+    include_archived: bool = True
+    is_excluded: Callable[[str], bool] = lambda repo: False
+    page_sizes: dict[str, int] = field(default_factory=dict)
+    clock: Clock = field(default_factory=SystemClock)
+    max_reset_wait_s: float | None = 3900.0
+    since: datetime | None = None
+    on_progress: Callable[[str, dict[str, Any]], None] | None = None
+
+
+@dataclass
+class CrawlResult:
+    run_id: str
+    status: str  # ok / partial / auth_error / budget_exhausted / failed
+    counts: dict[str, int]
+    points: int
+    requests: int
+    retries: int
+    errors: list[str]
+    started_at: datetime
+    finished_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "counts": self.counts,
+            "points": self.points,
+            "requests": self.requests,
+            "retries": self.retries,
+            "errors": self.errors,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "elapsed_s": round((self.finished_at - self.started_at).total_seconds(), 3),
+        }
+
+
+@dataclass
+class _Pending:
+    scope: str
+    mark: datetime | None
+    covered_below: int  # the repo's bot comments all have a hydrator sequence number below this
+
+
+class _Crawl:
+    """One token's share of a run."""
+
+    def __init__(
+        self,
+        options: CrawlOptions,
+        source: Source,
+        run_id: str,
+        lander: Lander,
+        marks: Watermarks,
+        gov: Governor,
+    ) -> None:
+        self.o = options
+        self.source = source
+        self.run_id = run_id
+        self.lander = lander
+        self.marks = marks
+        self.gov = gov
+        self.counts: dict[str, int] = {
+            "repos": 0,
+            "threads": 0,
+            "comments": 0,
+            "bot_comments": 0,
+            "rehydrated": 0,
+            "reactions": 0,
+            "edits": 0,
+            "snapshots": 0,
+        }
+        self.errors: list[str] = []
+        self.hydrator = Hydrator(gov, self._land_snapshot, self._now)
+        self.pending: list[_Pending] = []
+        self.discovered: set[str] = set()
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.o.clock.now(), UTC)
+
+    def _land_snapshot(self, snap: Snapshot, at: datetime) -> None:
+        self.lander.add_snapshot(snap.comment_id, at, snap.reactions, snap.edits, snap.hydration)
+        self.counts["snapshots"] += 1
+        self.counts["reactions"] += len(snap.reactions)
+        self.counts["edits"] += len(snap.edits)
+
+    def _progress(self, what: str, **extra: Any) -> None:
+        if self.o.on_progress:
+            self.o.on_progress(what, {**self.counts, "points": self.gov.stats.points, **extra})
+
+    async def repos(self) -> list[tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for org in self.source.orgs:
+            async for node in iter_org_repos(self.gov, org):
+                nwo = str(node.get("nameWithOwner") or f"{org}/{node['name']}")
+                if node.get("isFork") and not self.o.include_forks:
+                    continue
+                if node.get("isArchived") and not self.o.include_archived:
+                    continue
+                if self.o.is_excluded(nwo):
+                    continue
+                found[nwo.lower()] = (nwo.split("/")[0], str(node["name"]))
+        for nwo in self.source.repos:
+            owner, _, name = nwo.partition("/")
+            if not self.o.is_excluded(nwo):
+                found.setdefault(nwo.lower(), (owner, name))
+        return sorted(found.values())
+
+    async def land_bundle(self, bundle: ThreadBundle, stamp: Stamp) -> None:
+        thread = bundle.thread
+        self.lander.add("threads", [thread_row(thread, stamp)])
+        self.counts["threads"] += 1
+        reasons = [self.o.bots.reason(c.get("author"), c.get("body")) for c, _ in bundle.comments]
+        if not any(reasons):
+            return
+        rows = [
+            comment_row(c, thread["id"], stamp, reason, review_id)
+            for (c, review_id), reason in zip(bundle.comments, reasons, strict=True)
+        ]
+        self.lander.add("comments", rows)
+        self.counts["comments"] += len(rows)
+        for (node, _), reason in zip(bundle.comments, reasons, strict=True):
+            if reason is None:
+                continue
+            self.counts["bot_comments"] += 1
+            self.discovered.add(node["id"])
+            await self.hydrator.add(bot_comment(node))
+
+    async def crawl_repo(self, owner: str, name: str) -> None:
+        nwo = f"{owner}/{name}"
+        for what, walk in (("issues", iter_repo_issues), ("pull_requests", iter_repo_pulls)):
+            scope = repo_scope(nwo, what)
+            since = None if self.o.full_refresh else (self.marks.get(scope) or self.o.since)
+            stamp = Stamp(owner, name, self._now(), self.run_id)
+            mark = since
+            async for bundle in walk(self.gov, owner, name, since):
+                await self.land_bundle(bundle, stamp)
+                updated = _parse(bundle.thread.get("updatedAt"))
+                if updated and (mark is None or updated > mark):
+                    mark = updated
+            self.pending.append(_Pending(scope, mark, self.hydrator.seq + 1))
+        self.counts["repos"] += 1
+        self._progress("repo", repo=nwo)
+
+    async def checkpoint(self, force: bool = False) -> None:
+        """Make landed rows durable, then move the watermarks they cover."""
+        if force or len(self.pending) >= CHECKPOINT_REPOS:
+            await self.hydrator.finish()
+        unfinished = self.hydrator.unfinished_from()
+        done = [p for p in self.pending if p.covered_below <= unfinished]
+        if not done:
+            return
+        self.lander.flush()
+        for p in done:
+            if p.mark is not None:
+                self.marks.set(p.scope, p.mark)
+        self.marks.commit()
+        self.pending = [p for p in self.pending if p not in done]
+
+    async def run(self) -> None:
+        repos = await self.repos()
+        self._progress("repos", total_repos=len(repos))
+        slots = asyncio.Semaphore(self.o.repo_concurrency)
+        failures: list[str] = []
+
+        async def one(owner: str, name: str) -> None:
+            async with slots:
+                try:
+                    await self.crawl_repo(owner, name)
+                except (AuthError, BudgetExhausted):
+                    raise
+                except Exception as exc:  # a repo's failure must not stop the others
+                    failures.append(f"{owner}/{name}: {exc}")
+                    log.warning("repo %s/%s failed: %s", owner, name, exc)
+                await self.checkpoint()
+
+        await asyncio.gather(*(one(o, n) for o, n in repos))
+        await self.rehydrate_recent()
+        await self.checkpoint(force=True)
+        self.errors.extend(failures)
+
+    async def rehydrate_recent(self) -> None:
+        """Re-read reactions and edits of recent bot comments: they do not bump `updatedAt`."""
+        if self.o.rehydrate_days <= 0:
+            return
+        since = self._now() - timedelta(days=self.o.rehydrate_days)
+        known = known_bot_comments(self.o.data_dir, since, self.source_scope())
+        todo = [cid for cid in known if cid not in self.discovered]
+        doc = load_query("comment_summaries")
+        size = self.gov.pages.get("comment_summaries", "ids")
+        for start in range(0, len(todo), size):
+            batch = todo[start : start + size]
+            answer = await self.gov.send(
+                "comment_summaries", doc, {"ids": batch}, page_vars=("ids",), accept_partial=True
+            )
+            for node in (answer.data or {}).get("nodes") or []:
+                if not node:
+                    continue
+                self.counts["rehydrated"] += 1
+                await self.hydrator.add(
+                    BotComment(
+                        comment_id=node["id"],
+                        created_at=str(node.get("createdAt") or ""),
+                        needs_reactors=reactor_total(node) > 0,
+                        needs_edits=node.get("lastEditedAt") is not None,
+                        summary=node,
+                    )
+                )
+            self._progress("rehydrate")
+
+    def source_scope(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return (
+            tuple(o.lower() for o in self.source.orgs),
+            tuple(r.lower() for r in self.source.repos),
+        )
+
+
+def _parse(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+
+
+def known_bot_comments(
+    data_dir: Path, since: datetime, scope: tuple[tuple[str, ...], tuple[str, ...]]
+) -> list[str]:
+    """Ids of bot comments landed before and created since `since`, within the source's scope."""
+    directory = table_dir(data_dir, "comments")
+    if not any(directory.glob("*/*.parquet")):
+        return []
+    orgs, repos = scope
+    pattern = str(directory / "*" / "*.parquet")
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            """
+            select distinct comment_id from read_parquet(?, hive_partitioning = true)
+            where is_bot_comment and created_at >= ?
+              and (lower(org) in (select unnest(?::varchar[]))
+                   or lower(org || '/' || repo) in (select unnest(?::varchar[])))
+            order by comment_id
+            """,
+            [pattern, since, list(orgs), list(repos)],
+        ).fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows]
+
+
+async def run_crawl(options: CrawlOptions) -> CrawlResult:
+    """One crawl run over every source, under the data directory's lock."""
+    data = options.data_dir
+    started = datetime.fromtimestamp(options.clock.now(), UTC)
+    with DataLock(data):
+        runs = RunLog(data)
+        runs.mark_interrupted()
+        run_id = new_run_id(started)
+        runs.start(
+            run_id, started, {"endpoint": options.endpoint, "full_refresh": options.full_refresh}
+        )
+        marks = Watermarks(data)
+        status, errors = "ok", []
+        crawls: list[_Crawl] = []
+        with Lander(data, run_id) as lander:
+            try:
+                await _run_sources(options, run_id, lander, marks, crawls)
+            except AuthError as exc:
+                status, errors = "auth_error", [str(exc)]
+            except BudgetExhausted as exc:
+                status, errors = "budget_exhausted", [str(exc)]
+            lander.flush()
+        for crawl in crawls:
+            errors.extend(crawl.errors)
+        if status == "ok" and errors:
+            status = "partial"
+        counts = _sum_counts(crawls)
+        points = sum(c.gov.stats.points for c in crawls)
+        requests = sum(c.gov.stats.requests for c in crawls)
+        retries = sum(c.gov.stats.retries for c in crawls)
+        finished = datetime.fromtimestamp(options.clock.now(), UTC)
+        runs.finish(run_id, status, points, requests, retries, counts, finished_at=finished)
+    return CrawlResult(run_id, status, counts, points, requests, retries, errors, started, finished)
+
+
+async def _run_sources(
+    options: CrawlOptions, run_id: str, lander: Lander, marks: Watermarks, crawls: list[_Crawl]
+) -> None:
+    async def one(source: Source) -> None:
+        async with GitHubClient(
+            options.endpoint, source.auth, timeout_s=options.timeout_s
+        ) as client:
+            pages = PageSizes(defaults={**DEFAULT_PAGE_SIZES, **options.page_sizes})
+            pages.current[("repo_pull_requests", "first")] = min(
+                PULL_PAGE, pages.get("repo_pull_requests", "first")
+            )
+            gov = Governor(
+                client,
+                options.clock,
+                max_in_flight=options.max_in_flight,
+                max_tries=options.max_retries,
+                page_sizes=pages,
+                max_reset_wait_s=options.max_reset_wait_s,
+            )
+            crawl = _Crawl(options, source, run_id, lander, marks, gov)
+            crawls.append(crawl)
+            await crawl.run()
+
+    await asyncio.gather(*(one(s) for s in options.sources))
+
+
+def _sum_counts(crawls: list[_Crawl]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for crawl in crawls:
+        for key, value in {**crawl.counts, **crawl.hydrator.stats.as_dict()}.items():
+            total[key] = total.get(key, 0) + value
+        for key, value in crawl.gov.stats.as_dict().items():
+            if isinstance(value, int):
+                total[f"gov_{key}"] = total.get(f"gov_{key}", 0) + value
+    return total

@@ -1,0 +1,373 @@
+"""Discovery: stream an organisation's repositories and their threads, pick out bot comments.
+
+Pure shaping functions (GraphQL node -> raw row) sit beside small async generators that page
+one connection each; the crawler (crawl.py) strings them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from harvester.client import load_query
+from harvester.governor import Governor
+
+Row = dict[str, Any]
+
+KIND_BY_TYPENAME = {
+    "IssueComment": "issue_comment",
+    "PullRequestReview": "review",
+    "PullRequestReviewComment": "review_comment",
+}
+
+
+@dataclass(frozen=True)
+class BotRules:
+    """How a comment is recognised as bot output (design.md: author type, header, config)."""
+
+    logins: frozenset[str] = frozenset()
+    has_header: Callable[[str], bool] = field(default=lambda body: False)
+
+    def reason(self, author: dict[str, Any] | None, body: str | None) -> str | None:
+        if author and author.get("__typename") == "Bot":
+            return "author_type"
+        if author and str(author.get("login", "")).lower() in self.logins:
+            return "configured"
+        if body and self.has_header(body):
+            return "header"
+        return None
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Where and when rows come from."""
+
+    org: str
+    repo: str
+    crawled_at: datetime
+    run_id: str
+
+
+@dataclass
+class BotComment:
+    """A bot comment found by discovery, with the cheap summary that decides hydration."""
+
+    comment_id: str
+    created_at: str
+    needs_reactors: bool
+    needs_edits: bool
+    summary: dict[str, Any]
+
+
+def _login(actor: dict[str, Any] | None) -> str | None:
+    return actor.get("login") if actor else None
+
+
+def _type(actor: dict[str, Any] | None) -> str | None:
+    return actor.get("__typename") if actor else None
+
+
+def thread_row(node: dict[str, Any], stamp: Stamp) -> Row:
+    return {
+        "thread_id": node["id"],
+        "org": stamp.org,
+        "repo": stamp.repo,
+        "number": node["number"],
+        "kind": "pull_request" if node.get("__typename") == "PullRequest" else "issue",
+        "title": node.get("title"),
+        "body": node.get("body"),
+        "author_login": _login(node.get("author")),
+        "author_type": _type(node.get("author")),
+        "state": node.get("state"),
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "url": node.get("url"),
+        "crawled_at": stamp.crawled_at,
+        "run_id": stamp.run_id,
+    }
+
+
+def comment_row(
+    node: dict[str, Any],
+    thread_id: str,
+    stamp: Stamp,
+    bot_reason: str | None,
+    review_id: str | None = None,
+) -> Row:
+    reply_to = node.get("replyTo")
+    return {
+        "comment_id": node["id"],
+        "thread_id": thread_id,
+        "org": stamp.org,
+        "repo": stamp.repo,
+        "kind": KIND_BY_TYPENAME.get(str(node.get("__typename")), "issue_comment"),
+        "author_login": _login(node.get("author")),
+        "author_type": _type(node.get("author")),
+        "body": node.get("body"),
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "last_edited_at": node.get("lastEditedAt"),
+        "editor_login": _login(node.get("editor")),
+        "editor_type": _type(node.get("editor")),
+        "includes_created_edit": node.get("includesCreatedEdit"),
+        "is_minimized": node.get("isMinimized"),
+        "minimized_reason": node.get("minimizedReason"),
+        "reply_to_id": reply_to.get("id") if reply_to else None,
+        "review_id": review_id,
+        "path": node.get("path"),
+        "diff_hunk": node.get("diffHunk"),
+        "review_state": node.get("state")
+        if node.get("__typename") == "PullRequestReview"
+        else None,
+        "url": node.get("url"),
+        "database_id": node.get("databaseId"),
+        "is_bot_comment": bot_reason is not None,
+        "bot_reason": bot_reason,
+        "crawled_at": stamp.crawled_at,
+        "run_id": stamp.run_id,
+    }
+
+
+def reactor_total(node: dict[str, Any]) -> int:
+    groups = node.get("reactionGroups") or []
+    return sum(int((g.get("reactors") or {}).get("totalCount") or 0) for g in groups)
+
+
+def bot_comment(node: dict[str, Any]) -> BotComment:
+    """What hydration must fetch: reactors only if there are any, edits only if ever edited."""
+    return BotComment(
+        comment_id=node["id"],
+        created_at=str(node.get("createdAt") or ""),
+        needs_reactors=reactor_total(node) > 0,
+        needs_edits=node.get("lastEditedAt") is not None,
+        summary=node,
+    )
+
+
+@dataclass
+class ThreadBundle:
+    """One thread with every comment discovery found (all pages), ready to land."""
+
+    thread: dict[str, Any]
+    comments: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)
+    # (node, review_id) pairs; review bodies are comments too.
+
+
+def _page_info(conn: dict[str, Any] | None) -> tuple[bool, str | None]:
+    info = (conn or {}).get("pageInfo") or {}
+    return bool(info.get("hasNextPage")), info.get("endCursor")
+
+
+async def iter_org_repos(gov: Governor, org: str) -> AsyncIterator[dict[str, Any]]:
+    doc = load_query("org_repositories")
+    after: str | None = None
+    while True:
+        answer = await gov.send(
+            "org_repositories",
+            doc,
+            {
+                "org": org,
+                "after": after,
+            },
+            page_vars=("first",),
+        )
+        conn = ((answer.data or {}).get("organization") or {}).get("repositories")
+        if conn is None:
+            return
+        for node in conn.get("nodes") or []:
+            if node:
+                yield node
+        more, after = _page_info(conn)
+        if not more:
+            return
+
+
+async def _more_comments(gov: Governor, thread_id: str, after: str | None) -> list[dict[str, Any]]:
+    doc = load_query("thread_comments")
+    out: list[dict[str, Any]] = []
+    while after is not None:
+        answer = await gov.send(
+            "thread_comments",
+            doc,
+            {
+                "id": thread_id,
+                "after": after,
+            },
+            page_vars=("first",),
+        )
+        conn = ((answer.data or {}).get("node") or {}).get("comments")
+        if conn is None:
+            break
+        out.extend(n for n in conn.get("nodes") or [] if n)
+        more, after = _page_info(conn)
+        if not more:
+            break
+    return out
+
+
+async def iter_repo_issues(
+    gov: Governor, owner: str, name: str, since: datetime | None
+) -> AsyncIterator[ThreadBundle]:
+    """Issues updated at or after `since`, oldest update first, with all their comments."""
+    doc = load_query("repo_issues")
+    after: str | None = None
+    since_iso = since.strftime("%Y-%m-%dT%H:%M:%SZ") if since else None
+
+    def variables(a: str | None) -> dict[str, Any]:
+        return {"owner": owner, "name": name, "since": since_iso, "after": a}
+
+    while True:
+        answer = await gov.send(
+            "repo_issues", doc, variables(after), page_vars=("first", "comments")
+        )
+        conn = ((answer.data or {}).get("repository") or {}).get("issues")
+        if conn is None:
+            return
+        for node in conn.get("nodes") or []:
+            if not node:
+                continue
+            comments = node.get("comments") or {}
+            found = [n for n in comments.get("nodes") or [] if n]
+            more, cursor = _page_info(comments)
+            if more:
+                found.extend(await _more_comments(gov, node["id"], cursor))
+            yield ThreadBundle(node, [(c, None) for c in found])
+        more, after = _page_info(conn)
+        if not more:
+            return
+
+
+async def _more_reviews(gov: Governor, pr_id: str, after: str | None) -> list[dict[str, Any]]:
+    doc = load_query("pull_reviews")
+    out: list[dict[str, Any]] = []
+    while after is not None:
+        answer = await gov.send(
+            "pull_reviews",
+            doc,
+            {"id": pr_id, "after": after},
+            page_vars=("first",),
+        )
+        conn = ((answer.data or {}).get("node") or {}).get("reviews")
+        if conn is None:
+            break
+        out.extend(n for n in conn.get("nodes") or [] if n)
+        more, after = _page_info(conn)
+        if not more:
+            break
+    return out
+
+
+async def _more_review_comments(
+    gov: Governor, review_id: str, after: str | None
+) -> list[dict[str, Any]]:
+    doc = load_query("review_comments")
+    out: list[dict[str, Any]] = []
+    while after is not None:
+        answer = await gov.send(
+            "review_comments",
+            doc,
+            {
+                "id": review_id,
+                "after": after,
+            },
+            page_vars=("first",),
+        )
+        conn = ((answer.data or {}).get("node") or {}).get("comments")
+        if conn is None:
+            break
+        out.extend(n for n in conn.get("nodes") or [] if n)
+        more, after = _page_info(conn)
+        if not more:
+            break
+    return out
+
+
+async def review_comments_of(
+    gov: Governor, review_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every inline comment of these reviews: batched first pages, then per-review paging."""
+    doc = load_query("review_comments_batch")
+    found: dict[str, list[dict[str, Any]]] = {rid: [] for rid in review_ids}
+    pending = list(review_ids)
+    while pending:
+        size = gov.pages.get("review_comments_batch", "ids")
+        batch, pending = pending[:size], pending[size:]
+        answer = await gov.send(
+            "review_comments_batch",
+            doc,
+            {"ids": batch},
+            page_vars=("first", "ids"),
+        )
+        for node in (answer.data or {}).get("nodes") or []:
+            if not node or node.get("id") not in found:
+                continue
+            conn = node.get("comments") or {}
+            found[node["id"]].extend(c for c in conn.get("nodes") or [] if c)
+            more, cursor = _page_info(conn)
+            if more:
+                found[node["id"]].extend(await _more_review_comments(gov, node["id"], cursor))
+    return found
+
+
+async def _pull_bundles(gov: Governor, nodes: list[dict[str, Any]]) -> list[ThreadBundle]:
+    """Complete one page of pull requests: more comments, more reviews, inline comments."""
+    bundles: list[ThreadBundle] = []
+    with_inline: list[str] = []
+    for node in nodes:
+        bundle = ThreadBundle(node)
+        comments = node.get("comments") or {}
+        found = [n for n in comments.get("nodes") or [] if n]
+        more, cursor = _page_info(comments)
+        if more:
+            found.extend(await _more_comments(gov, node["id"], cursor))
+        bundle.comments.extend((c, None) for c in found)
+        reviews_conn = node.get("reviews") or {}
+        reviews = [r for r in reviews_conn.get("nodes") or [] if r]
+        more, cursor = _page_info(reviews_conn)
+        if more:
+            reviews.extend(await _more_reviews(gov, node["id"], cursor))
+        for review in reviews:
+            bundle.comments.append((review, None))
+            if int((review.get("comments") or {}).get("totalCount") or 0) > 0:
+                with_inline.append(review["id"])
+        bundles.append(bundle)
+    inline = await review_comments_of(gov, with_inline) if with_inline else {}
+    for bundle in bundles:
+        review_ids = [
+            c["id"] for c, _ in bundle.comments if c.get("__typename") == "PullRequestReview"
+        ]
+        for rid in review_ids:
+            bundle.comments.extend((c, rid) for c in inline.get(rid, []))
+    return bundles
+
+
+async def iter_repo_pulls(
+    gov: Governor, owner: str, name: str, since: datetime | None
+) -> AsyncIterator[ThreadBundle]:
+    """Pull requests by `updatedAt` descending, down to `since` (there is no `since` filter)."""
+    doc = load_query("repo_pull_requests")
+    after: str | None = None
+    since_iso = since.strftime("%Y-%m-%dT%H:%M:%SZ") if since else None
+
+    def variables(a: str | None) -> dict[str, Any]:
+        return {"owner": owner, "name": name, "after": a}
+
+    while True:
+        answer = await gov.send(
+            "repo_pull_requests",
+            doc,
+            variables(after),
+            page_vars=("first", "comments", "reviews"),
+        )
+        conn = ((answer.data or {}).get("repository") or {}).get("pullRequests")
+        if conn is None:
+            return
+        nodes = [n for n in conn.get("nodes") or [] if n]
+        fresh = [n for n in nodes if not since_iso or str(n.get("updatedAt") or "") >= since_iso]
+        for bundle in await _pull_bundles(gov, fresh):
+            yield bundle
+        more, after = _page_info(conn)
+        if not more or len(fresh) < len(nodes):
+            return

@@ -1,0 +1,277 @@
+"""Hydration: every reaction (who, what, when) and every revision of bot comments, by node id.
+
+Batches of up to 100 ids per `nodes(ids:)` query; a batch asks only for the half it needs
+(reactors, edits or both), a comment with neither is landed as an empty snapshot without any
+query, and lists longer than a page are paged to the end per comment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from harvester.client import load_query
+from harvester.discover import BotComment
+from harvester.governor import Governor
+
+Row = dict[str, Any]
+MAX_NODE_RETRIES = 3
+
+
+@dataclass
+class Snapshot:
+    comment_id: str
+    reactions: list[Row]
+    edits: list[Row]
+    hydration: Row
+
+
+@dataclass
+class HydrateStats:
+    hydrated: int = 0
+    empty: int = 0
+    missing: int = 0  # deleted or invisible: a null node with NOT_FOUND
+    batches: int = 0
+    extra_pages: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+def _login(actor: dict[str, Any] | None) -> str | None:
+    return actor.get("login") if actor else None
+
+
+def _type(actor: dict[str, Any] | None) -> str | None:
+    return actor.get("__typename") if actor else None
+
+
+def reaction_rows(groups: list[dict[str, Any]]) -> list[Row]:
+    rows: list[Row] = []
+    for group in groups:
+        for edge in ((group.get("reactors") or {}).get("edges")) or []:
+            if not edge:
+                continue
+            node = edge.get("node")
+            rows.append(
+                {
+                    "content": group["content"],
+                    "reactor_login": _login(node),
+                    "reactor_type": _type(node),
+                    "reacted_at": edge.get("reactedAt"),
+                }
+            )
+    return rows
+
+
+def edit_rows(nodes: list[dict[str, Any]]) -> list[Row]:
+    return [
+        {
+            "edit_id": n.get("id"),
+            "edited_at": n.get("editedAt"),
+            "editor_login": _login(n.get("editor")),
+            "editor_type": _type(n.get("editor")),
+            "body": n.get("diff"),
+            "deleted_at": n.get("deletedAt"),
+            "deleted_by_login": _login(n.get("deletedBy")),
+        }
+        for n in nodes
+        if n
+    ]
+
+
+def hydration_row(node: dict[str, Any], reactions: int, edits: int) -> Row:
+    return {
+        "reaction_count": reactions,
+        "edit_count": edits,
+        "includes_created_edit": node.get("includesCreatedEdit"),
+        "last_edited_at": node.get("lastEditedAt"),
+        "body": node.get("body"),
+        "updated_at": node.get("updatedAt"),
+    }
+
+
+def empty_snapshot(item: BotComment) -> Snapshot:
+    """A comment whose free summary shows no reactions and no edits: nothing to fetch."""
+    return Snapshot(item.comment_id, [], [], hydration_row(item.summary, 0, 0))
+
+
+@dataclass
+class Hydrator:
+    """Collects bot comments and hydrates them in full batches; `finish` sends the rest."""
+
+    gov: Governor
+    land: Callable[[Snapshot, datetime], None]
+    now: Callable[[], datetime]
+    stats: HydrateStats = field(default_factory=HydrateStats)
+    pending: dict[tuple[bool, bool], list[BotComment]] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    # Every added comment gets a sequence number; a checkpoint may cover all comments numbered
+    # below `unfinished_from()`: those are landed (in the Lander's buffer at least).
+    seq: int = 0
+    _numbers: dict[str, int] = field(default_factory=dict)
+    _in_flight: list[int] = field(default_factory=list)
+
+    async def add(self, item: BotComment) -> None:
+        if item.comment_id in self.seen:
+            return
+        self.seen.add(item.comment_id)
+        self.seq += 1
+        if not item.needs_reactors and not item.needs_edits:
+            self.stats.empty += 1
+            self.land(empty_snapshot(item), self.now())
+            return
+        self._numbers[item.comment_id] = self.seq
+        key = (item.needs_reactors, item.needs_edits)
+        queue = self.pending.setdefault(key, [])
+        queue.append(item)
+        if len(queue) >= self.gov.pages.get("hydrate_comments", "ids"):
+            self.pending[key] = []
+            await self._hydrate_tracked(queue, *key)
+
+    async def finish(self) -> None:
+        """Hydrate whatever is queued (several tasks may call this at once)."""
+        while True:
+            key = next((k for k, q in self.pending.items() if q), None)
+            if key is None:
+                return
+            queue, self.pending[key] = self.pending[key], []
+            await self._hydrate_tracked(queue, *key)
+
+    @property
+    def queued(self) -> int:
+        return sum(len(q) for q in self.pending.values()) + len(self._in_flight)
+
+    def unfinished_from(self) -> int:
+        """The lowest sequence number not yet landed (seq + 1 when everything is)."""
+        firsts = [self._numbers[q[0].comment_id] for q in self.pending.values() if q]
+        return min([*firsts, *self._in_flight, self.seq + 1])
+
+    async def _hydrate_tracked(self, items: list[BotComment], reactors: bool, edits: bool) -> None:
+        first = self._numbers[items[0].comment_id]
+        self._in_flight.append(first)
+        try:
+            await self._hydrate(items, reactors, edits)
+        finally:
+            self._in_flight.remove(first)
+            for item in items:
+                self._numbers.pop(item.comment_id, None)
+
+    async def _hydrate(self, items: list[BotComment], reactors: bool, edits: bool) -> None:
+        doc = load_query("hydrate_comments")
+        todo = list(items)
+        tries = 0
+        while todo:
+            size = self.gov.pages.get("hydrate_comments", "ids")
+            batch, todo = todo[:size], todo[size:]
+            ids = [i.comment_id for i in batch]
+
+            answer = await self.gov.send(
+                "hydrate_comments",
+                doc,
+                {"ids": ids, "withReactors": reactors, "withEdits": edits},
+                page_vars=("ids", "reactors", "edits"),
+                accept_partial=True,
+            )
+            self.stats.batches += 1
+            fetched_at = self.now()
+            missing = _not_found_indexes(answer.errors)
+            retry: list[BotComment] = []
+            nodes = (answer.data or {}).get("nodes") or [None] * len(batch)
+            for index, (item, node) in enumerate(zip(batch, nodes, strict=False)):
+                if node is None:
+                    if index in missing:
+                        self.stats.missing += 1
+                    else:
+                        retry.append(item)
+                    continue
+                snapshot = await self._complete(item, node, reactors, edits)
+                self.land(snapshot, fetched_at)
+                self.stats.hydrated += 1
+            if retry:
+                tries += 1
+                if tries > MAX_NODE_RETRIES:
+                    raise RuntimeError(
+                        f"{len(retry)} comments kept coming back empty without NOT_FOUND; "
+                        "rerun the crawl to pick them up"
+                    )
+                todo = retry + todo
+
+    async def _complete(
+        self, item: BotComment, node: dict[str, Any], reactors: bool, edits: bool
+    ) -> Snapshot:
+        groups = node.get("reactionGroups") or [] if reactors else []
+        for group in groups:
+            conn = group.get("reactors") or {}
+            info = conn.get("pageInfo") or {}
+            if info.get("hasNextPage"):
+                more = await self._more_reactors(
+                    item.comment_id, group["content"], info.get("endCursor")
+                )
+                conn.setdefault("edges", []).extend(more)
+        reaction_list = reaction_rows(groups)
+        edit_nodes: list[dict[str, Any]] = []
+        if edits:
+            conn = node.get("userContentEdits") or {}
+            edit_nodes = [n for n in conn.get("nodes") or [] if n]
+            info = conn.get("pageInfo") or {}
+            if info.get("hasNextPage"):
+                edit_nodes.extend(await self._more_edits(item.comment_id, info.get("endCursor")))
+        edit_list = edit_rows(edit_nodes)
+        return Snapshot(
+            item.comment_id,
+            reaction_list,
+            edit_list,
+            hydration_row(node, len(reaction_list), len(edit_list)),
+        )
+
+    async def _more_reactors(
+        self, comment_id: str, content: str, after: str | None
+    ) -> list[dict[str, Any]]:
+        doc = load_query("comment_reactors_page")
+        out: list[dict[str, Any]] = []
+        while after:
+            answer = await self.gov.send(
+                "comment_reactors_page",
+                doc,
+                {"id": comment_id, "after": after},
+                page_vars=("first",),
+            )
+            self.stats.extra_pages += 1
+            groups = ((answer.data or {}).get("node") or {}).get("reactionGroups") or []
+            group = next((g for g in groups if g.get("content") == content), None)
+            if group is None:
+                break
+            conn = group.get("reactors") or {}
+            out.extend(e for e in conn.get("edges") or [] if e)
+            info = conn.get("pageInfo") or {}
+            after = info.get("endCursor") if info.get("hasNextPage") else None
+        return out
+
+    async def _more_edits(self, comment_id: str, after: str | None) -> list[dict[str, Any]]:
+        doc = load_query("comment_edits_page")
+        out: list[dict[str, Any]] = []
+        while after:
+            answer = await self.gov.send(
+                "comment_edits_page",
+                doc,
+                {"id": comment_id, "after": after},
+                page_vars=("first",),
+            )
+            self.stats.extra_pages += 1
+            conn = ((answer.data or {}).get("node") or {}).get("userContentEdits") or {}
+            out.extend(n for n in conn.get("nodes") or [] if n)
+            info = conn.get("pageInfo") or {}
+            after = info.get("endCursor") if info.get("hasNextPage") else None
+        return out
+
+
+def _not_found_indexes(errors: list[dict[str, Any]]) -> set[int]:
+    out: set[int] = set()
+    for error in errors:
+        path = error.get("path") or []
+        if error.get("type") == "NOT_FOUND" and len(path) >= 2 and isinstance(path[1], int):
+            out.add(path[1])
+    return out
