@@ -272,6 +272,125 @@ def simulate_world(
         out.print(f"written to {out_dir}", highlight=False)
 
 
+# ---------- crawl and status
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint", help="GraphQL URL: api.github.com (default), GHES, or the simulator."
+    ),
+]
+
+
+@app.command("crawl")
+def crawl(
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Data directory (default: storage.data_dir, ./data)."),
+    ] = None,
+    config: ConfigOpt = None,
+    endpoint: EndpointOpt = None,
+    org: Annotated[
+        list[str] | None, typer.Option("--org", help="Crawl this org (repeatable).")
+    ] = None,
+    repo: Annotated[
+        list[str] | None, typer.Option("--repo", help="Crawl this OWNER/NAME (repeatable).")
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Ignore watermarks and re-read everything.")
+    ] = False,
+    rehydrate_days: Annotated[
+        int | None,
+        typer.Option(
+            "--rehydrate-days", help="Re-read bot comments of the last N days (default 30)."
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Harvest bot comments with every reaction and revision into DATA/raw (incremental).
+
+    Reads the token from GITHUB_TOKEN (or the variables / GitHub App in harvester.toml).
+    Threads updated since the last run are re-read; bot comments of the last N days are
+    re-hydrated every run because reactions do not bump `updatedAt`.
+
+    Exit codes: 0 ok, 2 usage/config, 3 credentials refused, 4 budget exhausted,
+    5 finished with failures (rerun), 6 another crawl holds DATA's lock.
+
+    Examples:
+
+      GITHUB_TOKEN=ghp_... harvester crawl --org ubiquity --org ubiquity-os-marketplace
+
+      harvester crawl --config harvester.toml --data /srv/harvest --json
+
+      harvester crawl --repo ubiquity-os/command-ask --full-refresh
+
+      harvester crawl --endpoint http://127.0.0.1:8765/graphql --org ubiquity   # the simulator
+    """
+    from harvester.clock import SystemClock
+    from harvester.config import ConfigError, load_config
+    from harvester.crawl import run_crawl
+    from harvester.operator import (
+        EXIT_BY_STATUS,
+        SetupError,
+        build_sources,
+        crawl_options,
+        crawl_progress,
+        crawl_scope,
+        render_crawl,
+    )
+    from harvester.state import LockHeld
+
+    try:
+        cfg = load_config(config)
+        url = endpoint or cfg.github.endpoint
+        scope = crawl_scope(cfg, org or [], repo or [])
+        clock = SystemClock()
+        sources = build_sources(cfg, scope, url, clock)
+        data_dir = data or Path(cfg.storage.data_dir)
+        options = crawl_options(
+            cfg,
+            data_dir=data_dir,
+            endpoint=url,
+            sources=sources,
+            full_refresh=full_refresh,
+            rehydrate_days=rehydrate_days,
+            clock=clock,
+        )
+    except ConfigError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
+    except SetupError as exc:
+        raise _fail(str(exc), exc.code) from None
+    try:
+        with crawl_progress(console, enabled=not json_out) as on_progress:
+            options.on_progress = on_progress
+            result = asyncio.run(run_crawl(options))
+    except LockHeld as exc:
+        raise _fail(str(exc), ExitCode.LOCKED) from None
+    if json_out:
+        out.print_json(json.dumps(result.as_dict()))
+    else:
+        render_crawl(result, out, data_dir)
+    raise typer.Exit(int(EXIT_BY_STATUS.get(result.status, ExitCode.FAILURE)))
+
+
+@app.command("status")
+def status(data: DataOpt = Path("data"), json_out: JsonOpt = False) -> None:
+    """Show crawl runs, watermarks and what has landed in DATA.
+
+    Examples:
+
+      harvester status
+
+      harvester status --data /srv/harvest --json
+    """
+    from harvester.status import collect_status, render_status
+
+    report = collect_status(data)
+    if json_out:
+        out.print_json(json.dumps(report, default=str))
+    else:
+        render_status(report, out)
+
+
 # ---------- demo
 @app.command("demo")
 def demo(

@@ -25,9 +25,11 @@ from harvester.clock import Clock, SystemClock
 from harvester.discover import (
     BotComment,
     BotRules,
+    RepoMarks,
     Stamp,
     ThreadBundle,
     bot_comment,
+    changed_repos,
     comment_row,
     iter_org_repos,
     iter_repo_issues,
@@ -53,7 +55,10 @@ DEFAULT_PAGE_SIZES = {
     "edits": 100,
 }
 PULL_PAGE = 50  # 1 + 50 comments + 50 reviews = 101 requests: 1 point per page
-CHECKPOINT_REPOS = 20  # at most this many finished repos wait for their watermark
+CHECKPOINT_REPOS = 20
+EPOCH = datetime(
+    1970, 1, 1, tzinfo=UTC
+)  # at most this many finished repos wait for their watermark
 
 _HEADER = re.compile(r"<!--\s*(?:Ubiquity(?:OS)?\s+-|ubiquity-os-llm-response)|--!>")
 
@@ -80,6 +85,7 @@ class CrawlOptions:
     bots: BotRules = field(default_factory=lambda: BotRules(has_header=looks_like_header))
     full_refresh: bool = False
     rehydrate_days: int = 30
+    sweep_known: bool = True  # also re-check older bot comments, re-reading only changed ones
     max_in_flight: int = 4
     repo_concurrency: int = 4
     max_retries: int = 6
@@ -155,11 +161,17 @@ class _Crawl:
             "reactions": 0,
             "edits": 0,
             "snapshots": 0,
+            "unchanged": 0,
+            "threads_unchanged": 0,
+            "repos_unchanged": 0,
         }
         self.errors: list[str] = []
         self.hydrator = Hydrator(gov, self._land_snapshot, self._now)
         self.pending: list[_Pending] = []
         self.discovered: set[str] = set()
+        self.known: dict[str, KnownComment] = {}
+        self.known_threads: dict[str, datetime] = {}
+        self.recent_from = datetime.min.replace(tzinfo=UTC)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.o.clock.now(), UTC)
@@ -192,8 +204,32 @@ class _Crawl:
                 found.setdefault(nwo.lower(), (owner, name))
         return sorted(found.values())
 
+    def load_known(self) -> None:
+        """What earlier runs landed: skip unchanged threads, re-read only changed comments."""
+        if self.o.full_refresh:
+            return
+        self.known = known_bot_comments(self.o.data_dir, self.source_scope())
+        self.known_threads = known_threads(self.o.data_dir, self.source_scope())
+        if self.known:
+            anchor = min(self._now(), max(k.activity for k in self.known.values()))
+            self.recent_from = anchor - timedelta(days=self.o.rehydrate_days)
+
+    def is_recent(self, state: KnownComment) -> bool:
+        return self.o.rehydrate_days > 0 and state.created_at >= self.recent_from
+
+    def needs_hydration(self, node: dict[str, Any]) -> bool:
+        """New, recent, or with a summary unlike its latest snapshot's."""
+        state = self.known.get(node["id"])
+        if state is None or self.is_recent(state):
+            return True
+        return state.fingerprint != summary_fingerprint(node)
+
     async def land_bundle(self, bundle: ThreadBundle, stamp: Stamp) -> None:
         thread = bundle.thread
+        if self.known_threads.get(thread["id"]) == _parse(thread.get("updatedAt")):
+            # Listed again only because `since` is inclusive: nothing changed since it landed.
+            self.counts["threads_unchanged"] += 1
+            return
         self.lander.add("threads", [thread_row(thread, stamp)])
         self.counts["threads"] += 1
         reasons = [self.o.bots.reason(c.get("author"), c.get("body")) for c, _ in bundle.comments]
@@ -210,7 +246,10 @@ class _Crawl:
                 continue
             self.counts["bot_comments"] += 1
             self.discovered.add(node["id"])
-            await self.hydrator.add(bot_comment(node))
+            if self.needs_hydration(node):
+                await self.hydrator.add(bot_comment(node))
+            else:
+                self.counts["unchanged"] += 1
 
     async def crawl_repo(self, owner: str, name: str) -> None:
         nwo = f"{owner}/{name}"
@@ -224,7 +263,8 @@ class _Crawl:
                 updated = _parse(bundle.thread.get("updatedAt"))
                 if updated and (mark is None or updated > mark):
                     mark = updated
-            self.pending.append(_Pending(scope, mark, self.hydrator.seq + 1))
+            # An empty scope still gets a watermark, so the change probe can skip it next time.
+            self.pending.append(_Pending(scope, mark or EPOCH, self.hydrator.seq + 1))
         self.counts["repos"] += 1
         self._progress("repo", repo=nwo)
 
@@ -244,7 +284,21 @@ class _Crawl:
         self.pending = [p for p in self.pending if p not in done]
 
     async def run(self) -> None:
+        self.load_known()
         repos = await self.repos()
+        if not self.o.full_refresh:
+            marks = [
+                RepoMarks(
+                    o,
+                    n,
+                    self.marks.get(repo_scope(f"{o}/{n}", "issues")),
+                    self.marks.get(repo_scope(f"{o}/{n}", "pull_requests")),
+                )
+                for o, n in repos
+            ]
+            changed = await changed_repos(self.gov, marks)
+            self.counts["repos_unchanged"] += len(repos) - len(changed)
+            repos = [r for r in repos if r in changed]
         self._progress("repos", total_repos=len(repos))
         slots = asyncio.Semaphore(self.o.repo_concurrency)
         failures: list[str] = []
@@ -261,17 +315,26 @@ class _Crawl:
                 await self.checkpoint()
 
         await asyncio.gather(*(one(o, n) for o, n in repos))
-        await self.rehydrate_recent()
+        await self.rehydrate_known()
         await self.checkpoint(force=True)
         self.errors.extend(failures)
 
-    async def rehydrate_recent(self) -> None:
-        """Re-read reactions and edits of recent bot comments: they do not bump `updatedAt`."""
-        if self.o.rehydrate_days <= 0:
-            return
-        since = self._now() - timedelta(days=self.o.rehydrate_days)
-        known = known_bot_comments(self.o.data_dir, since, self.source_scope())
-        todo = [cid for cid in known if cid not in self.discovered]
+    async def rehydrate_known(self) -> None:
+        """Re-read bot comments landed by earlier runs: reactions and edits arrive late and do
+        not bump `updatedAt`.
+
+        One cheap summary query per 100 comments (1 point) gives each comment's reaction counts
+        per kind and `lastEditedAt`. Comments of the last N days are re-hydrated in full every
+        run; older ones (with `sweep_known`) only when their summary differs from the latest
+        snapshot. The window ends at the newest activity landed, so a world whose clock differs
+        from ours still gets its recent comments re-read.
+        """
+        known = self.known
+        todo = [
+            cid
+            for cid, k in known.items()
+            if cid not in self.discovered and (self.is_recent(k) or self.o.sweep_known)
+        ]
         doc = load_query("comment_summaries")
         size = self.gov.pages.get("comment_summaries", "ids")
         for start in range(0, len(todo), size):
@@ -281,6 +344,9 @@ class _Crawl:
             )
             for node in (answer.data or {}).get("nodes") or []:
                 if not node:
+                    continue
+                if not self.needs_hydration(node):
+                    self.counts["unchanged"] += 1
                     continue
                 self.counts["rehydrated"] += 1
                 await self.hydrator.add(
@@ -307,30 +373,120 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
 
 
-def known_bot_comments(
-    data_dir: Path, since: datetime, scope: tuple[tuple[str, ...], tuple[str, ...]]
-) -> list[str]:
-    """Ids of bot comments landed before and created since `since`, within the source's scope."""
-    directory = table_dir(data_dir, "comments")
-    if not any(directory.glob("*/*.parquet")):
-        return []
+def known_threads(
+    data_dir: Path, scope: tuple[tuple[str, ...], tuple[str, ...]]
+) -> dict[str, datetime]:
+    """Each landed thread's newest `updatedAt`, within a source's scope."""
+    threads = _glob(data_dir, "threads")
+    if threads is None:
+        return {}
     orgs, repos = scope
-    pattern = str(directory / "*" / "*.parquet")
     con = duckdb.connect()
     try:
         rows = con.execute(
             """
-            select distinct comment_id from read_parquet(?, hive_partitioning = true)
-            where is_bot_comment and created_at >= ?
-              and (lower(org) in (select unnest(?::varchar[]))
-                   or lower(org || '/' || repo) in (select unnest(?::varchar[])))
-            order by comment_id
+            select thread_id, epoch(max(updated_at)) from read_parquet(?)
+            where lower(org) in (select unnest(?::varchar[]))
+               or lower(org || '/' || repo) in (select unnest(?::varchar[]))
+            group by thread_id
             """,
-            [pattern, since, list(orgs), list(repos)],
+            [threads, list(orgs), list(repos)],
         ).fetchall()
     finally:
         con.close()
-    return [r[0] for r in rows]
+    return {tid: _utc(ts) for tid, ts in rows if ts is not None}
+
+
+@dataclass(frozen=True)
+class KnownComment:
+    created_at: datetime
+    activity: datetime  # the newest of created/updated/last edited
+    fingerprint: tuple[str | None, tuple[tuple[str, int], ...]]
+
+
+def summary_fingerprint(node: dict[str, Any]) -> tuple[str | None, tuple[tuple[str, int], ...]]:
+    """What a cheap summary says about a comment: last edit time, reaction counts per kind."""
+    counts = tuple(
+        sorted(
+            (str(g["content"]), int((g.get("reactors") or {}).get("totalCount") or 0))
+            for g in node.get("reactionGroups") or []
+            if int((g.get("reactors") or {}).get("totalCount") or 0) > 0
+        )
+    )
+    edited = _parse(node.get("lastEditedAt"))
+    return (edited.isoformat() if edited else None, counts)
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _glob(data_dir: Path, table: str) -> str | None:
+    directory = table_dir(data_dir, table)
+    return str(directory / "*" / "*.parquet") if any(directory.glob("*/*.parquet")) else None
+
+
+def known_bot_comments(
+    data_dir: Path, scope: tuple[tuple[str, ...], tuple[str, ...]]
+) -> dict[str, KnownComment]:
+    """Bot comments landed by earlier runs within a source's scope, with their latest state."""
+    comments, hydrations = _glob(data_dir, "comments"), _glob(data_dir, "hydrations")
+    if comments is None or hydrations is None:
+        return {}
+    reactions = _glob(data_dir, "reactions")
+    orgs, repos = scope
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(
+            """
+            create temp table bot as
+            select comment_id, max(created_at) as created_at,
+                   greatest(max(created_at), max(coalesce(updated_at, created_at)),
+                            max(coalesce(last_edited_at, created_at))) as activity
+            from read_parquet(?)
+            where is_bot_comment
+              and (lower(org) in (select unnest(?::varchar[]))
+                   or lower(org || '/' || repo) in (select unnest(?::varchar[])))
+            group by comment_id
+            """,
+            [comments, list(orgs), list(repos)],
+        )
+        con.execute(
+            """
+            create temp table latest as
+            select comment_id, crawled_at, run_id, last_edited_at from read_parquet(?)
+            qualify row_number() over (partition by comment_id
+                                       order by crawled_at desc, run_id desc) = 1
+            """,
+            [hydrations],
+        )
+        counts: dict[str, list[tuple[str, int]]] = {}
+        if reactions is not None:
+            rows = con.execute(
+                """
+                select r.comment_id, r.content, count(*) from read_parquet(?) r
+                join latest h on r.comment_id = h.comment_id and r.crawled_at = h.crawled_at
+                     and r.run_id = h.run_id
+                group by all
+                """,
+                [reactions],
+            ).fetchall()
+            for cid, content, n in rows:
+                counts.setdefault(cid, []).append((content, int(n)))
+        out: dict[str, KnownComment] = {}
+        for cid, created, activity, edited in con.execute(
+            "select b.comment_id, epoch(b.created_at), epoch(b.activity), epoch(h.last_edited_at) "
+            "from bot b left join latest h using (comment_id) order by b.comment_id"
+        ).fetchall():
+            fingerprint = (
+                _utc(edited).isoformat() if edited is not None else None,
+                tuple(sorted(counts.get(cid, []))),
+            )
+            out[cid] = KnownComment(_utc(created), _utc(activity), fingerprint)
+        return out
+    finally:
+        con.close()
 
 
 async def run_crawl(options: CrawlOptions) -> CrawlResult:

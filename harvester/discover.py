@@ -6,10 +6,13 @@ one connection each; the crawler (crawl.py) strings them together.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from graphql import DocumentNode, FieldNode, OperationDefinitionNode, parse, print_ast
 
 from harvester.client import load_query
 from harvester.governor import Governor
@@ -371,3 +374,67 @@ async def iter_repo_pulls(
         more, after = _page_info(conn)
         if not more or len(fresh) < len(nodes):
             return
+
+
+def _repo_changes_document(count: int) -> DocumentNode:
+    """`repo_changes` with its `repository` field repeated `count` times under aliases."""
+    operation = load_query("repo_changes").definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    fields = {
+        s.name.value: print_ast(s)
+        for s in operation.selection_set.selections
+        if isinstance(s, FieldNode)
+    }
+    repo_field = fields["repository"]
+    params, selections = [], [fields["rateLimit"]]
+    for i in range(count):
+        params.append(f"$owner{i}: String!, $name{i}: String!, $issuesSince{i}: DateTime")
+        aliased = re.sub(r"\$(owner|name|issuesSince)\b", rf"$\g<1>{i}", repo_field)
+        selections.append(f"r{i}: {aliased}")
+    text = f"query RepoChanges({', '.join(params)}) {{\n" + "\n".join(selections) + "\n}"
+    return parse(text)
+
+
+@dataclass(frozen=True)
+class RepoMarks:
+    owner: str
+    name: str
+    issues_since: datetime | None
+    pulls_since: datetime | None
+
+
+async def changed_repos(gov: Governor, repos: list[RepoMarks]) -> set[tuple[str, str]]:
+    """The repositories with an issue or pull request updated after their watermarks.
+
+    A repository without watermarks counts as changed. One request per 100 repositories.
+    """
+    changed = {(r.owner, r.name) for r in repos if r.issues_since is None or r.pulls_since is None}
+    todo = [r for r in repos if (r.owner, r.name) not in changed]
+    size = 100
+    for start in range(0, len(todo), size):
+        batch = todo[start : start + size]
+        variables: dict[str, Any] = {}
+        for i, r in enumerate(batch):
+            since = r.issues_since + timedelta(seconds=1) if r.issues_since else None
+            variables |= {
+                f"owner{i}": r.owner,
+                f"name{i}": r.name,
+                f"issuesSince{i}": since.strftime("%Y-%m-%dT%H:%M:%SZ") if since else None,
+            }
+        answer = await gov.send(
+            "repo_changes", _repo_changes_document(len(batch)), variables, accept_partial=True
+        )
+        data = answer.data or {}
+        for i, r in enumerate(batch):
+            node = data.get(f"r{i}")
+            if node is None:
+                changed.add((r.owner, r.name))  # not visible now: let the crawl say why
+                continue
+            newer_issues = int((node.get("issues") or {}).get("totalCount") or 0) > 0
+            latest = [n for n in (node.get("pullRequests") or {}).get("nodes") or [] if n]
+            pulls_at = str(latest[0].get("updatedAt") or "") if latest else ""
+            assert r.pulls_since is not None
+            newer_pulls = pulls_at > r.pulls_since.strftime("%Y-%m-%dT%H:%M:%SZ")
+            if newer_issues or newer_pulls:
+                changed.add((r.owner, r.name))
+    return changed

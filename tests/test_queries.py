@@ -110,6 +110,7 @@ TYPICAL: dict[str, tuple[dict[str, object], int]] = {
     "pull_reviews": ({"id": "x", "first": 100}, 1),
     "review_comments_batch": ({"ids": ["x"] * 100, "first": 100}, 1),
     "comment_summaries": ({"ids": ["x"] * 100}, 1),
+    "repo_changes": ({"owner": "acme", "name": "w"}, 1),
     "review_comments": ({"id": "x", "first": 100}, 1),
     "hydrate_comments": ({"ids": ["x"] * 100, "reactors": 100, "edits": 100}, 2),
     "comment_edits_page": ({"id": "x", "first": 100}, 1),

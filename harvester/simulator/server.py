@@ -12,6 +12,7 @@ import logging
 import re
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -190,6 +191,9 @@ class Simulator:
         self._installations: dict[int, _Installation] = {}
         self._install_tokens: dict[str, tuple[int, float]] = {}
         self._token_counter = 0
+        # Called with the GraphQL request count before each request is served (tests use it
+        # to kill a crawler at a chosen request, without sleeping).
+        self.on_request: Callable[[int], None] | None = None
         self.app = self._build_app()
 
     # ---------- lifecycle
@@ -237,6 +241,8 @@ class Simulator:
     async def _graphql(self, request: web.Request) -> web.StreamResponse:
         self.stats.requests += 1
         self.stats.graphql_requests += 1
+        if self.on_request is not None:
+            self.on_request(self.stats.graphql_requests)
         if self.settings.latency_ms:
             await self.clock.sleep(self.settings.latency_ms / 1000)
         token = self._bearer(request)

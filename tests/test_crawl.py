@@ -1,0 +1,152 @@
+"""End-to-end crawls of simulated worlds: exact recovery, faults, increments, kills, locks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from harvester.auth import StaticToken
+from harvester.clock import FakeClock
+from harvester.crawl import CrawlOptions, CrawlResult, Source, run_crawl
+from harvester.simulator.evolve import evolve
+from harvester.simulator.faults import parse_fault_spec
+from harvester.simulator.model import World
+from harvester.simulator.server import Simulator, SimulatorSettings
+from harvester.simulator.truth import export_truth
+from harvester.simulator.world import WorldSpec, generate_world
+from harvester.state import DataLock, LockHeld, Watermarks
+from tests.truthcheck import assert_matches_truth
+
+FAULTS = "502=0.03,secondary=0.03,reset=0.01,badjson=0.01,partial=0.02"
+
+
+def _world(preset: str = "small", seed: int = 3) -> World:
+    return generate_world(WorldSpec.preset(preset, seed))
+
+
+async def _crawl(
+    world: World, data: Path, *, faults: str | None = None, clock: FakeClock | None = None,
+    **extra: object,
+) -> tuple[CrawlResult, dict[str, object]]:
+    clock = clock or FakeClock(start=world.now + 60)
+    settings = SimulatorSettings(seed=7, faults=parse_fault_spec(faults))
+    async with Simulator(world, settings, clock=clock) as sim:
+        options = CrawlOptions(
+            data_dir=data,
+            endpoint=sim.url,
+            sources=[Source(StaticToken("crawler-token"), orgs=tuple(o.login for o in world.orgs))],
+            clock=clock,
+            **extra,  # type: ignore[arg-type]
+        )
+        result = await run_crawl(options)
+        return result, sim.stats.as_dict()
+
+
+async def test_a_crawl_recovers_exactly_the_ground_truth(tmp_path: Path) -> None:
+    world = _world()
+    export_truth(world, tmp_path / "truth")
+    result, stats = await _crawl(world, tmp_path / "data")
+    assert result.status == "ok", result.errors
+    sizes = assert_matches_truth(tmp_path / "data", tmp_path / "truth")
+    assert sizes["reactions"] > 100 and sizes["edits"] > 100
+    assert result.points == stats["points_charged"]
+
+
+async def test_with_injected_faults_the_data_is_the_same(tmp_path: Path) -> None:
+    world = _world()
+    export_truth(world, tmp_path / "truth")
+    clean, clean_stats = await _crawl(world, tmp_path / "clean")
+    faulty, faulty_stats = await _crawl(world, tmp_path / "faulty", faults=FAULTS)
+    assert faulty.status == "ok", faulty.errors
+    assert sum(faulty_stats["faults"].values()) > 0  # type: ignore[union-attr]
+    assert faulty.retries > 0
+    assert_matches_truth(tmp_path / "faulty", tmp_path / "truth")
+
+
+async def test_the_next_night_sees_every_change_and_costs_little(tmp_path: Path) -> None:
+    world = _world()
+    clock = FakeClock(start=world.now + 60)
+    first, _ = await _crawl(world, tmp_path / "data", clock=clock)
+    changes = evolve(world, seed=11, advance_seconds=86_400)
+    assert changes["reactions_removed"] > 0 and changes["human_edits_on_old_bot_comments"] > 0
+    clock.advance(86_400)
+    export_truth(world, tmp_path / "truth")
+    second, _ = await _crawl(world, tmp_path / "data", clock=clock)
+    assert second.status == "ok", second.errors
+    assert_matches_truth(tmp_path / "data", tmp_path / "truth")
+    assert second.points * 4 < first.points * 3, (first.points, second.points)
+
+
+async def test_a_removed_reaction_disappears_after_rehydration(tmp_path: Path) -> None:
+    world = _world("tiny", 5)
+    clock = FakeClock(start=world.now + 60)
+    await _crawl(world, tmp_path / "data", clock=clock)
+    target = next(c for c in world.comments
+                  if c.reactions and c.author is not None and c.author.typename == "Bot")
+    for reaction in target.reactions:
+        reaction.deleted = True
+    target.reactions.clear()
+    world.version += 1
+    clock.advance(3600)
+    export_truth(world, tmp_path / "truth")
+    await _crawl(world, tmp_path / "data", clock=clock, rehydrate_days=36500)
+    assert_matches_truth(tmp_path / "data", tmp_path / "truth")
+
+
+async def test_a_second_crawl_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
+    world = _world("tiny")
+    with DataLock(tmp_path / "data"), pytest.raises(LockHeld, match="Wait for it to finish"):
+        await _crawl(world, tmp_path / "data")
+
+
+async def test_full_refresh_ignores_watermarks(tmp_path: Path) -> None:
+    world = _world("tiny")
+    clock = FakeClock(start=world.now + 60)
+    first, _ = await _crawl(world, tmp_path / "data", clock=clock)
+    marks = Watermarks(tmp_path / "data").items()
+    assert marks, "watermarks were committed"
+    again, _ = await _crawl(world, tmp_path / "data", clock=clock, full_refresh=True,
+                            rehydrate_days=0)
+    assert again.counts["threads"] == first.counts["threads"]
+
+
+async def _crawl_subprocess(url: str, data: Path, orgs: list[str]) -> asyncio.subprocess.Process:
+    args = [sys.executable, "-m", "harvester", "crawl", "--endpoint", url, "--data", str(data),
+            "--json", "--rehydrate-days", "0"]
+    for org in orgs:
+        args += ["--org", org]
+    env = {**os.environ, "GITHUB_TOKEN": "kill-test-token"}
+    return await asyncio.create_subprocess_exec(
+        *args, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+async def test_killed_crawls_resume_without_loss_or_duplicates(tmp_path: Path) -> None:
+    """SIGKILL the crawler at seeded points (chosen by request count: no sleeping), rerun."""
+    world = _world("small", 4)
+    export_truth(world, tmp_path / "truth")
+    data = tmp_path / "data"
+    orgs = [o.login for o in world.orgs]
+    rng = random.Random(2026)
+    async with Simulator(world, SimulatorSettings(seed=3)) as sim:
+        for _ in range(3):
+            kill_at = sim.stats.graphql_requests + rng.randint(2, 25)
+            proc = await _crawl_subprocess(sim.url, data, orgs)
+
+            def hook(n: int, proc: asyncio.subprocess.Process = proc, at: int = kill_at) -> None:
+                if n >= at and proc.returncode is None:
+                    proc.send_signal(signal.SIGKILL)
+
+            sim.on_request = hook
+            await proc.wait()
+            sim.on_request = None
+            assert proc.returncode in (-signal.SIGKILL, 0)
+        proc = await _crawl_subprocess(sim.url, data, orgs)
+        _, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+    assert_matches_truth(data, tmp_path / "truth")
