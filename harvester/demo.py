@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from harvester.auth import StaticToken
+from harvester.config import default_config
+from harvester.crawl import CrawlOptions, Source, run_crawl
+from harvester.operator import bot_rules, crawl_progress
 from harvester.simulator.server import Simulator, SimulatorSettings
 from harvester.simulator.truth import export_truth, summary
 from harvester.simulator.world import WorldSpec, generate_world
@@ -47,39 +52,40 @@ async def _probe(url: str, org: str) -> tuple[dict[str, Any], dict[str, str]]:
 async def run_demo(
     data: Path, *, seed: int, scale: str, console: Console, quiet: bool = False
 ) -> dict[str, Any]:
-    """Generate a world, serve it, probe it like a client, and export its ground truth."""
+    """Generate a world, serve it on loopback, crawl it like GitHub, compare with the truth."""
     started = time.perf_counter()
     spec = WorldSpec.preset(scale, seed)
     steps: dict[str, float] = {}
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=quiet,
-    ) as progress:
-        task = progress.add_task(f"generating the {scale} world (seed {seed})", total=3)
+    with console.status(f"generating the {scale} world (seed {seed})...") if not quiet else _null():
         t0 = time.perf_counter()
         world = generate_world(spec)
         steps["generate_s"] = time.perf_counter() - t0
-        progress.update(task, advance=1, description="serving it on loopback and probing")
+    truth_dir = data / "simulator" / "truth"
+    tables = export_truth(world, truth_dir, "parquet")
+    async with Simulator(world, SimulatorSettings(seed=seed)) as sim:
+        probed, rate_headers = await _probe(sim.url, world.orgs[0].login)
+        options = CrawlOptions(
+            data_dir=data,
+            endpoint=sim.url,
+            sources=[
+                Source(
+                    StaticToken(DEMO_TOKEN, "demo token"), orgs=tuple(o.login for o in world.orgs)
+                )
+            ],
+            bots=bot_rules(default_config()),
+        )
         t0 = time.perf_counter()
-        async with Simulator(world, SimulatorSettings(seed=seed)) as sim:
-            probed, rate_headers = await _probe(sim.url, world.orgs[0].login)
-            stats = sim.stats.as_dict()
-            url = sim.url
-        steps["probe_s"] = time.perf_counter() - t0
-        progress.update(task, advance=1, description="writing the world's ground truth")
-        t0 = time.perf_counter()
-        truth_dir = data / "simulator" / "truth"
-        tables = export_truth(world, truth_dir, "parquet")
-        steps["truth_s"] = time.perf_counter() - t0
-        progress.update(task, advance=1)
+        with crawl_progress(console, enabled=not quiet) as on_progress:
+            options.on_progress = on_progress
+            crawled = await run_crawl(options)
+        steps["crawl_s"] = time.perf_counter() - t0
+        stats = sim.stats.as_dict()
+        url = sim.url
     org = probed["organization"]
     return {
         "seed": seed,
         "scale": scale,
+        "data_dir": str(data),
         "world": summary(world),
         "simulator": {
             "url": url,
@@ -89,6 +95,7 @@ async def run_demo(
             "rate_limit_headers": rate_headers,
             "stats": stats,
         },
+        "crawl": crawled.as_dict(),
         "truth_dir": str(truth_dir),
         "truth_tables": tables,
         "timings_s": {k: round(v, 3) for k, v in steps.items()},
@@ -96,29 +103,57 @@ async def run_demo(
     }
 
 
+@contextlib.contextmanager
+def _null() -> Iterator[None]:
+    yield
+
+
 def render_summary(result: dict[str, Any], out: Console) -> None:
     world = result["world"]
-    table = Table(title=f"Simulated GitHub world (seed {result['seed']}, scale {result['scale']})")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    for key, value in world.items():
-        if isinstance(value, int):
-            table.add_row(key.replace("_", " "), f"{value:,}")
+    crawl = result["crawl"]
+    counts = crawl["counts"]
+    table = Table(
+        title=f"Simulated GitHub (seed {result['seed']}, scale {result['scale']}) "
+        "and what the crawl harvested"
+    )
+    table.add_column("")
+    table.add_column("in the world", justify="right")
+    table.add_column("harvested", justify="right")
+    rows = (
+        ("organisations", world.get("orgs"), None),
+        (
+            "repositories",
+            world.get("repos"),
+            counts.get("repos", 0) + counts.get("repos_unchanged", 0),
+        ),
+        ("threads (issues + PRs)", world.get("threads"), counts.get("threads")),
+        ("bot comments", world.get("bot_comments"), counts.get("bot_comments")),
+        (
+            "reactions on bot comments",
+            world.get("reactions_on_bot_comments"),
+            counts.get("reactions"),
+        ),
+        ("revisions of bot comments", None, counts.get("edits")),
+        ("human corrections", world.get("human_corrections"), None),
+    )
+    for label, have, got in rows:
+        table.add_row(
+            label, "-" if have is None else f"{have:,}", "-" if got is None else f"{got:,}"
+        )
     out.print(table)
-    sim = result["simulator"]
-    rate = sim["probe_rate_limit"]
     out.print(
-        f"Probed {sim['url']} like a GitHub client: org [bold]{sim['probe_org']}[/] has "
-        f"{sim['probe_repositories']} repositories; the query cost {rate['cost']} point(s), "
-        f"{rate['remaining']:,}/{rate['limit']:,} left.",
+        f"Crawl {crawl['run_id']}: {crawl['status']}, {crawl['points']:,} rate-limit points in "
+        f"{crawl['requests']:,} requests ({crawl['elapsed_s']:.1f} s). A second `harvester demo` "
+        "on the same --data crawls incrementally and costs far less.",
         highlight=False,
     )
+    data = result["data_dir"]
     out.print(
-        f"Ground truth: {result['truth_dir']} ({', '.join(result['truth_tables'])})",
-        highlight=False,
+        f"Raw Parquet: {data}/raw/<table>/   ground truth: {result['truth_dir']}", highlight=False
     )
     out.print(
-        "Next: `harvester simulate serve --seed 1` to explore the API yourself, "
-        "`harvester config check` to validate a harvester.toml.",
+        f"Next: `harvester status --data {data}` for runs and watermarks; "
+        "`harvester simulate serve` to explore the API; `harvester crawl --org ORG` with "
+        "GITHUB_TOKEN set for real data.",
         highlight=False,
     )
