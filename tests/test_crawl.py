@@ -61,12 +61,15 @@ async def test_a_crawl_recovers_exactly_the_ground_truth(tmp_path: Path) -> None
 async def test_with_injected_faults_the_data_is_the_same(tmp_path: Path) -> None:
     world = _world()
     export_truth(world, tmp_path / "truth")
-    clean, clean_stats = await _crawl(world, tmp_path / "clean")
+    _, clean_stats = await _crawl(world, tmp_path / "clean")
     faulty, faulty_stats = await _crawl(world, tmp_path / "faulty", faults=FAULTS)
     assert faulty.status == "ok", faulty.errors
     assert sum(faulty_stats["faults"].values()) > 0  # type: ignore[union-attr]
     assert faulty.retries > 0
     assert_matches_truth(tmp_path / "faulty", tmp_path / "truth")
+    # Points are deterministic (seeded faults): retries must not blow up the bill.
+    extra = faulty_stats["points_charged"] / clean_stats["points_charged"]  # type: ignore[operator]
+    assert extra <= 1.25, (clean_stats["points_charged"], faulty_stats["points_charged"])
 
 
 async def test_the_next_night_sees_every_change_and_costs_little(tmp_path: Path) -> None:
