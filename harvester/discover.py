@@ -187,20 +187,15 @@ async def iter_org_repos(gov: Governor, org: str) -> AsyncIterator[dict[str, Any
             return
 
 
-async def _more_comments(gov: Governor, thread_id: str, after: str | None) -> list[dict[str, Any]]:
-    doc = load_query("thread_comments")
+async def follow_pages(
+    gov: Governor, query: str, node_id: str, field_name: str, after: str | None
+) -> list[dict[str, Any]]:
+    """The rest of one connection of one node (`node(id:) { FIELD(after:) }`), page by page."""
+    doc = load_query(query)
     out: list[dict[str, Any]] = []
     while after is not None:
-        answer = await gov.send(
-            "thread_comments",
-            doc,
-            {
-                "id": thread_id,
-                "after": after,
-            },
-            page_vars=("first",),
-        )
-        conn = ((answer.data or {}).get("node") or {}).get("comments")
+        answer = await gov.send(query, doc, {"id": node_id, "after": after}, page_vars=("first",))
+        conn = ((answer.data or {}).get("node") or {}).get(field_name)
         if conn is None:
             break
         out.extend(n for n in conn.get("nodes") or [] if n)
@@ -208,6 +203,10 @@ async def _more_comments(gov: Governor, thread_id: str, after: str | None) -> li
         if not more:
             break
     return out
+
+
+async def _more_comments(gov: Governor, thread_id: str, after: str | None) -> list[dict[str, Any]]:
+    return await follow_pages(gov, "thread_comments", thread_id, "comments", after)
 
 
 async def iter_repo_issues(
@@ -243,48 +242,13 @@ async def iter_repo_issues(
 
 
 async def _more_reviews(gov: Governor, pr_id: str, after: str | None) -> list[dict[str, Any]]:
-    doc = load_query("pull_reviews")
-    out: list[dict[str, Any]] = []
-    while after is not None:
-        answer = await gov.send(
-            "pull_reviews",
-            doc,
-            {"id": pr_id, "after": after},
-            page_vars=("first",),
-        )
-        conn = ((answer.data or {}).get("node") or {}).get("reviews")
-        if conn is None:
-            break
-        out.extend(n for n in conn.get("nodes") or [] if n)
-        more, after = _page_info(conn)
-        if not more:
-            break
-    return out
+    return await follow_pages(gov, "pull_reviews", pr_id, "reviews", after)
 
 
 async def _more_review_comments(
     gov: Governor, review_id: str, after: str | None
 ) -> list[dict[str, Any]]:
-    doc = load_query("review_comments")
-    out: list[dict[str, Any]] = []
-    while after is not None:
-        answer = await gov.send(
-            "review_comments",
-            doc,
-            {
-                "id": review_id,
-                "after": after,
-            },
-            page_vars=("first",),
-        )
-        conn = ((answer.data or {}).get("node") or {}).get("comments")
-        if conn is None:
-            break
-        out.extend(n for n in conn.get("nodes") or [] if n)
-        more, after = _page_info(conn)
-        if not more:
-            break
-    return out
+    return await follow_pages(gov, "review_comments", review_id, "comments", after)
 
 
 async def review_comments_of(

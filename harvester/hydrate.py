@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from harvester.client import load_query
-from harvester.discover import BotComment
+from harvester.discover import BotComment, follow_pages
 from harvester.governor import Governor
 
 Row = dict[str, Any]
@@ -251,21 +251,10 @@ class Hydrator:
         return out
 
     async def _more_edits(self, comment_id: str, after: str | None) -> list[dict[str, Any]]:
-        doc = load_query("comment_edits_page")
-        out: list[dict[str, Any]] = []
-        while after:
-            answer = await self.gov.send(
-                "comment_edits_page",
-                doc,
-                {"id": comment_id, "after": after},
-                page_vars=("first",),
-            )
-            self.stats.extra_pages += 1
-            conn = ((answer.data or {}).get("node") or {}).get("userContentEdits") or {}
-            out.extend(n for n in conn.get("nodes") or [] if n)
-            info = conn.get("pageInfo") or {}
-            after = info.get("endCursor") if info.get("hasNextPage") else None
-        return out
+        self.stats.extra_pages += 1
+        return await follow_pages(
+            self.gov, "comment_edits_page", comment_id, "userContentEdits", after
+        )
 
 
 def _not_found_indexes(errors: list[dict[str, Any]]) -> set[int]:
