@@ -71,14 +71,24 @@ class PageSizes:
     def get(self, query: str, var: str) -> int:
         return self.current.get((query, var), self.defaults.get(var, 100))
 
-    def shrink(self, query: str, variables: tuple[str, ...]) -> bool:
-        """Halve the largest page variable of a query; False when all are already 1."""
-        sizes = {v: self.get(query, v) for v in variables}
-        biggest = max(sizes, key=lambda v: sizes[v], default=None)
-        if biggest is None or sizes[biggest] <= 1:
-            return False
-        self.current[(query, biggest)] = max(1, sizes[biggest] // 2)
-        return True
+    def shrink(
+        self, query: str, variables: tuple[str, ...], fixed: frozenset[str] = frozenset()
+    ) -> bool:
+        """Halve the largest page variable of a query; False when all are already 1.
+
+        Variables the governor fills go first, so the retry itself is smaller; a `fixed` one
+        (a batch the caller built, like `ids`) shrinks only the caller's next batches.
+        """
+        for group in (
+            [v for v in variables if v not in fixed],
+            [v for v in variables if v in fixed],
+        ):
+            sizes = {v: self.get(query, v) for v in group}
+            biggest = max(sizes, key=lambda v: sizes[v], default=None)
+            if biggest is not None and sizes[biggest] > 1:
+                self.current[(query, biggest)] = max(1, sizes[biggest] // 2)
+                return True
+        return False
 
 
 @dataclass
@@ -176,7 +186,7 @@ class Governor:
                 continue
             except ServerTimeout as exc:
                 self.stats.timeouts += 1
-                shrunk = self.pages.shrink(query, page_vars)
+                shrunk = self.pages.shrink(query, page_vars, frozenset(variables))
                 log.info(
                     "%s timed out; page sizes now %s",
                     query,
@@ -193,7 +203,7 @@ class Governor:
                 self.stats.points += int(answer.rate_limit["cost"])
             if answer.errors and not accept_partial and _has_resource_errors(answer):
                 self.stats.partial += 1
-                self.pages.shrink(query, page_vars)
+                self.pages.shrink(query, page_vars, frozenset(variables))
                 await self._retry_wait(tries, None)
                 continue
             return answer
@@ -222,11 +232,13 @@ class Governor:
 
     def _note_reset(self, exc: GitHubError) -> None:
         self.budget.remaining = 0
+        now = self.clock.now()
         reset = exc.headers.get("x-ratelimit-reset")
-        if reset and reset.isdigit():
+        if reset and reset.isdigit() and float(reset) > now:
             self.budget.reset_at = float(reset)
-        elif self.budget.reset_at is None or self.budget.reset_at <= self.clock.now():
-            self.budget.reset_at = self.clock.now() + 60.0
+        elif self.budget.reset_at is None or self.budget.reset_at <= now:
+            # A reset already past (clock skew, window not rolled yet): wait a minute anyway.
+            self.budget.reset_at = now + 60.0
 
     async def _wait_for_budget(self) -> None:
         now = self.clock.now()
