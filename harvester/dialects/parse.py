@@ -11,6 +11,7 @@ on a human's comment (`<!-- ubiquityos-agent ... -->`) leaves it human.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from harvester.dialects.plugins import infer_plugin
 from harvester.dialects.registry import readers_for
 from harvester.dialects.scan import OPEN, Scanner, scan_blocks
 from harvester.dialects.ubiquityos import (
+    Tracking,
     drop_leading_placeholder,
     is_placeholder_text,
     read_tracking_line,
@@ -31,7 +33,6 @@ from harvester.dialects.ubiquityos import (
 
 _MAX_ERROR_CHARS = 300
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_DEFAULT_BOTS: BotsConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +131,10 @@ class ParsedComment:
         }
 
 
+@functools.cache
 def default_bots() -> BotsConfig:
     """The `[bots]` section of a harvester.toml that has none."""
-    global _DEFAULT_BOTS
-    if _DEFAULT_BOTS is None:
-        _DEFAULT_BOTS = BotsConfig()
-    return _DEFAULT_BOTS
+    return BotsConfig()
 
 
 def parse_comment(
@@ -172,26 +171,19 @@ def parse_with_steps(
 def _parse(
     scan: Scanner, author_login: str | None, author_type: str | None, bots: BotsConfig
 ) -> ParsedComment:
-    body = scan.body
-    # Most comments are plain text: no `<!--`, no tracking line. Skip the machinery for them.
-    tracking = None
-    if N.FAMILY_UBIQUITYOS in bots.dialects and body.lstrip().startswith("**"):
-        tracking = read_tracking_line(scan)
-    found = scan_blocks(scan, readers_for(bots.dialects)) if OPEN in body else []
-    if bots.custom_dialects:
-        found = _merge(found, custom_blocks(body, bots.custom_dialects, author_login))
-    if tracking is not None:
-        found = [tracking.block, *(b for b in found if b.start >= tracking.block.end)]
+    found, tracking = _find_blocks(scan, author_login, bots)
+    configured = author_login is not None and bots.is_bot_login(author_login)
+    if not found:
+        return _plain(scan, by_bot=configured or author_type == "Bot", configured=configured)
     metadata_blocks = tuple(block for block in found if block.marker is None)
     markers = tuple(dict.fromkeys(block.marker for block in found if block.marker is not None))
-    configured = author_login is not None and bots.is_bot_login(author_login)
     primary = metadata_blocks[0] if metadata_blocks else None
     if primary is not None:
         dialect: str | None = primary.dialect
     elif configured or author_type == "Bot":
         dialect = N.MARKER if markers else N.AUTHOR_ONLY
     else:
-        dialect = None
+        dialect = None  # a human's comment with a marker: the author decides
     is_bot_output = dialect is not None
     visible = _visible_text(scan, found)
     # Only bots post placeholders: a human writing "Thinking..." meant it.
@@ -227,6 +219,44 @@ def _parse(
         markers=markers,
         is_placeholder=placeholder,
         parse_error=_joined(errors),
+    )
+
+
+def _find_blocks(
+    scan: Scanner, author_login: str | None, bots: BotsConfig
+) -> tuple[list[MetadataBlock], Tracking | None]:
+    """Every block in body order: the tracking line, hidden blocks, custom dialects' headers."""
+    body = scan.body
+    tracking = None
+    if N.FAMILY_UBIQUITYOS in bots.dialects and body.lstrip().startswith("**"):
+        tracking = read_tracking_line(scan)
+    found = scan_blocks(scan, readers_for(bots.dialects)) if OPEN in body else []
+    if bots.custom_dialects:
+        found = _merge(found, custom_blocks(body, bots.custom_dialects, author_login))
+    if tracking is not None:
+        found = [tracking.block, *(b for b in found if b.start >= tracking.block.end)]
+    return found, tracking
+
+
+def _plain(scan: Scanner, *, by_bot: bool, configured: bool) -> ParsedComment:
+    """A body with no block at all, the common case: only the author and placeholders count."""
+    visible = scan.body.strip()
+    scan.steps += scan.size
+    placeholder = by_bot and is_placeholder_text(visible)
+    answer = "" if placeholder else drop_leading_placeholder(visible) if by_bot else visible
+    if not by_bot:
+        kind: N.CommentKind = N.OTHER
+    elif placeholder or (configured and answer):
+        kind = N.LLM_ANSWER
+    else:
+        kind = N.OTHER
+    return ParsedComment(
+        dialect=N.AUTHOR_ONLY if by_bot else None,
+        is_bot_output=by_bot,
+        plugin=None,
+        comment_kind=kind,
+        answer_text=_storable(answer),
+        is_placeholder=placeholder,
     )
 
 
@@ -272,11 +302,11 @@ def _before_visible_copy(scan: Scanner, pos: int, start: int, span: tuple[int, i
     ```json + the same JSON + ``` directly before the hidden block.
     """
     body = scan.body
+    scan.steps += 2 * (start - pos)  # the slice, and at worst one backward search through it
     segment = body[pos:start].rstrip()
     if not segment.endswith("```"):
         return start
     opening = segment.rfind("```json", 0, len(segment) - 3)
-    scan.steps += len(segment)
     if opening < 0:
         return start
     shown = segment[opening + len("```json") : len(segment) - 3].strip()

@@ -12,8 +12,11 @@ No header generation names the plugin (docs/ubiquity-metadata.md). In order of t
    and a branch suffix (`-main`, `-development`, ...) are removed, so
    `ubiquity-os-command-ask-main` is `command-ask`. `localhost` names nothing.
 3. The legacy CLASS (`LEGACY_CLASSES`); the log levels `ok`, `error`, ... name no plugin.
-4. The caller (`CALLERS`): only function names that one plugin has. Generic ones (`handler`,
-   `run`, `error`, `Object.<anonymous>`, `createPlugin.name`) name nothing.
+4. The caller (`CALLERS`), the JSON's `caller` before the header's: only function names that
+   one plugin has. Generic ones (`handler`, `run`, `error`, `Object.<anonymous>`,
+   `createPlugin.name`) name nothing, and so does the legacy header's
+   `renderMainActionOutput`: real UbiquiBot bodies show it is the monolith's renderer, with the
+   handler in the JSON (`issueClosed` for rewards, `stop` for an unassignment).
 5. A marker's plugin (`markers.MARKERS`).
 """
 
@@ -38,8 +41,7 @@ CALLERS: dict[str, str] = {
     "registerWallet": "command-wallet",
     "listCommands": "command-help",
     "generatePermits": "text-conversation-rewards",
-    "renderMainActionOutput": "text-conversation-rewards",  # "Evaluating results..."
-    "issueClosed": "text-conversation-rewards",
+    "issueClosed": "text-conversation-rewards",  # "Evaluating results. Please wait..."
     "remindAssignees": "daemon-disqualifier",
 }
 
@@ -91,7 +93,7 @@ def block_plugin(block: MetadataBlock) -> str | None:
         return found
     if block.header_class is not None and block.header_class in LEGACY_CLASSES:
         return LEGACY_CLASSES[block.header_class]
-    for caller in (block.caller, first_string(block.metadata, "caller")):
+    for caller in (first_string(block.metadata, "caller"), block.caller):
         if caller is not None and caller in CALLERS:
             return CALLERS[caller]
     return None

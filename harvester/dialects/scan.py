@@ -77,8 +77,8 @@ class Scanner:
         self.size = len(body)
         self.steps = 0
         self.json_read_to = 0  # the decoder has read everything before this index
-        self._newline = _NextMatch("\n")
-        self._closes = (_NextMatch(_CLOSES[0]), _NextMatch(_CLOSES[1]))
+        self._newline: _NextMatch | None = None  # made on first use: most bodies need none
+        self._closes: tuple[_NextMatch, _NextMatch] | None = None
 
     def find(self, needle: str, pos: int) -> int:
         found = self.body.find(needle, pos)
@@ -90,11 +90,15 @@ class Scanner:
 
     def next_newline(self, pos: int) -> int:
         """Index of the next `\\n` at or after `pos`, or the body's length when none."""
+        if self._newline is None:
+            self._newline = _NextMatch("\n")
         found = self._newline.lookup(self, pos)
         return found if found >= 0 else self.size
 
     def next_close(self, pos: int) -> tuple[int, int]:
         """(index, length) of the next `-->` or `--!>` at or after `pos`; (-1, 0) when none."""
+        if self._closes is None:
+            self._closes = (_NextMatch(_CLOSES[0]), _NextMatch(_CLOSES[1]))
         plain = self._closes[0].lookup(self, pos)
         bang = self._closes[1].lookup(self, pos)
         if bang >= 0 and (plain < 0 or bang < plain):
