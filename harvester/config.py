@@ -464,12 +464,14 @@ class BotsConfig(_Section):
 
     @model_validator(mode="after")
     def _dialect_names_are_unique(self) -> BotsConfig:
+        from harvester.dialects.names import RESERVED_DIALECT_NAMES  # late: dialects import us
+
         problems: list[tuple[Loc, str]] = []
         first: dict[str, int] = {}
         for index, dialect in enumerate(self.custom_dialects):
             key = ("custom_dialects", index, "name")
             earlier = first.setdefault(dialect.name, index)
-            if dialect.name in BUILTIN_DIALECTS:
+            if dialect.name in RESERVED_DIALECT_NAMES:
                 problems.append((key, f'"{dialect.name}" is a built-in dialect; pick another name'))
             elif earlier != index:
                 problems.append(

@@ -731,3 +731,12 @@ def test_check_reports_scope_oddities(tmp_path: Path) -> None:
         "auth.app.installation_ids.other",
         "github.endpoint",
     ]
+
+
+def test_a_custom_dialect_cannot_take_a_parser_dialect_name(tmp_path: Path) -> None:
+    path = tmp_path / "harvester.toml"
+    path.write_text(
+        '[[bots.custom_dialects]]\nname = "sdk-v1"\nheader_pattern = "<!-- acme-bot"\n'
+    )
+    with pytest.raises(ConfigError, match='"sdk-v1" is a built-in dialect'):
+        load_config(path)
