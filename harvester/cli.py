@@ -304,6 +304,14 @@ def crawl(
             "--rehydrate-days", help="Re-read bot comments of the last N days (default 30)."
         ),
     ] = None,
+    discovery: Annotated[
+        str | None,
+        typer.Option(
+            "--discovery",
+            help="list (every repo's threads) or search (threads where the bot app spoke; "
+            "cheaper for big orgs). Default: sources.discovery.",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Harvest bot comments with every reaction and revision into DATA/raw (incremental).
@@ -322,6 +330,8 @@ def crawl(
       harvester crawl --config harvester.toml --data /srv/harvest --json
 
       harvester crawl --repo ubiquity-os/command-ask --full-refresh
+
+      harvester crawl --org big-org --discovery search   # only threads the bot app spoke in
 
       harvester crawl --endpoint http://127.0.0.1:8765/graphql --org ubiquity   # the simulator
     """
@@ -354,7 +364,10 @@ def crawl(
             full_refresh=full_refresh,
             rehydrate_days=rehydrate_days,
             clock=clock,
+            discovery=discovery,
         )
+        if discovery not in (None, "list", "search"):
+            raise SetupError(f"--discovery {discovery!r}: use list or search", ExitCode.USAGE)
     except ConfigError as exc:
         raise _fail(str(exc), ExitCode.USAGE) from None
     except SetupError as exc:

@@ -385,6 +385,8 @@ class SourcesConfig(_Section):
     include_forks: Flag = False
     include_archived: Flag = True
     rehydrate_days: Annotated[Count, Expect("a whole number of days, 0 or more")] = 30
+    sweep_known: Flag = True
+    discovery: Annotated[Literal["list", "search"], Expect('"list" or "search"')] = "list"
     since: Annotated[
         datetime | None,
         BeforeValidator(_to_utc),

@@ -40,6 +40,13 @@ from harvester.discover import (
 from harvester.governor import BudgetExhausted, Governor, PageSizes
 from harvester.hydrate import Hydrator, Snapshot
 from harvester.land import Lander, table_dir
+from harvester.search_discovery import (
+    FoundBundle,
+    RepoRef,
+    SearchOverflow,
+    crawl_org_by_search,
+    search_scope,
+)
 from harvester.state import DataLock, RunLog, Watermarks, new_run_id, repo_scope
 
 log = logging.getLogger(__name__)
@@ -86,6 +93,8 @@ class CrawlOptions:
     full_refresh: bool = False
     rehydrate_days: int = 30
     sweep_known: bool = True  # also re-check older bot comments, re-reading only changed ones
+    discovery: str = "list"  # or "search": threads where one of `app_slugs` commented/reviewed
+    app_slugs: tuple[str, ...] = ("ubiquity-os",)
     max_in_flight: int = 4
     repo_concurrency: int = 4
     max_retries: int = 6
@@ -171,6 +180,10 @@ class _Crawl:
         self.discovered: set[str] = set()
         self.known: dict[str, KnownComment] = {}
         self.known_threads: dict[str, datetime] = {}
+        self.scope = (
+            tuple(o.lower() for o in source.orgs),
+            tuple(r.lower() for r in source.repos),
+        )
         self.recent_from = datetime.min.replace(tzinfo=UTC)
 
     def _now(self) -> datetime:
@@ -283,8 +296,38 @@ class _Crawl:
         self.marks.commit()
         self.pending = [p for p in self.pending if p not in done]
 
+    def keep_repo(self, repo: RepoRef) -> bool:
+        if repo.is_fork and not self.o.include_forks:
+            return False
+        if repo.is_archived and not self.o.include_archived:
+            return False
+        return not self.o.is_excluded(f"{repo.owner}/{repo.name}")
+
+    async def crawl_org_search(self, org: str) -> bool:
+        """Search discovery for one org; False when search cannot cover it (list it instead)."""
+        scope = search_scope(org)
+        since = None if self.o.full_refresh else (self.marks.get(scope) or self.o.since)
+
+        async def land(bundle: FoundBundle) -> None:
+            stamp = Stamp(bundle.repo.owner, bundle.repo.name, self._now(), self.run_id)
+            await self.land_bundle(bundle, stamp)
+
+        try:
+            result = await crawl_org_by_search(
+                self.gov, org, self.o.app_slugs, since, self._now(), land, keep_repo=self.keep_repo
+            )
+        except SearchOverflow as exc:
+            log.warning("search cannot cover %s (%s): listing its repositories instead", org, exc)
+            return False
+        self.pending.append(_Pending(scope, result.mark or since or EPOCH, self.hydrator.seq + 1))
+        self._progress("org", org=org)
+        return True
+
     async def run(self) -> None:
         self.load_known()
+        if self.o.discovery == "search":
+            listed = [org for org in self.source.orgs if not await self.crawl_org_search(org)]
+            self.source = Source(self.source.auth, tuple(listed), self.source.repos)
         repos = await self.repos()
         if not self.o.full_refresh:
             marks = [
@@ -361,10 +404,7 @@ class _Crawl:
             self._progress("rehydrate")
 
     def source_scope(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        return (
-            tuple(o.lower() for o in self.source.orgs),
-            tuple(r.lower() for r in self.source.repos),
-        )
+        return self.scope
 
 
 def _parse(value: Any) -> datetime | None:

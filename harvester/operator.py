@@ -144,6 +144,7 @@ def crawl_options(
     full_refresh: bool,
     rehydrate_days: int | None,
     clock: Clock | None = None,
+    discovery: str | None = None,
 ) -> CrawlOptions:
     sizes = cfg.github.page_sizes
     page_sizes = {
@@ -173,6 +174,9 @@ def crawl_options(
         page_sizes=page_sizes,
         clock=clock or SystemClock(),
         since=cfg.sources.since,
+        sweep_known=cfg.sources.sweep_known,
+        discovery=discovery or cfg.sources.discovery,
+        app_slugs=tuple(cfg.bots.app_slugs),
     )
 
 

@@ -86,6 +86,26 @@ async def test_the_next_night_sees_every_change_and_costs_little(tmp_path: Path)
     assert second.points * 4 < first.points * 3, (first.points, second.points)
 
 
+async def test_search_discovery_recovers_every_bot_thread(tmp_path: Path) -> None:
+    world = _world()
+    export_truth(world, tmp_path / "truth")
+    clock = FakeClock(start=world.now + 60)
+    slugs = tuple(sorted(set(world.app_slugs.values())))
+    listed, _ = await _crawl(world, tmp_path / "listed", clock=clock)
+    found, _ = await _crawl(world, tmp_path / "data", clock=clock, discovery="search",
+                            app_slugs=slugs)
+    assert found.status == "ok", found.errors
+    assert_matches_truth(tmp_path / "data", tmp_path / "truth", only_bot_threads=True)
+    assert found.points < listed.points
+    evolve(world, seed=5)
+    clock.advance(86_400)
+    export_truth(world, tmp_path / "truth")
+    again, _ = await _crawl(world, tmp_path / "data", clock=clock, discovery="search",
+                            app_slugs=slugs)
+    assert again.status == "ok", again.errors
+    assert_matches_truth(tmp_path / "data", tmp_path / "truth", only_bot_threads=True)
+
+
 async def test_a_removed_reaction_disappears_after_rehydration(tmp_path: Path) -> None:
     world = _world("tiny", 5)
     clock = FakeClock(start=world.now + 60)

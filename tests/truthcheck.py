@@ -37,8 +37,13 @@ def _same(got: pl.DataFrame, want: pl.DataFrame, cols: list[str], what: str) -> 
     )
 
 
-def assert_matches_truth(data_dir: Path, truth_dir: Path) -> dict[str, int]:
-    """Latest landed state == truth for threads, comments, reactions and edits of bot comments."""
+def assert_matches_truth(
+    data_dir: Path, truth_dir: Path, *, only_bot_threads: bool = False
+) -> dict[str, int]:
+    """Latest landed state == truth for threads, comments, reactions and edits of bot comments.
+
+    `only_bot_threads`: search discovery lands only the threads where a bot spoke.
+    """
     threads = pl.from_arrow(read_table(data_dir, "threads"))
     comments = pl.from_arrow(read_table(data_dir, "comments"))
     assert isinstance(threads, pl.DataFrame) and isinstance(comments, pl.DataFrame)
@@ -54,6 +59,8 @@ def assert_matches_truth(data_dir: Path, truth_dir: Path) -> dict[str, int]:
     t_reactions = pl.read_parquet(truth_dir / "reactions.parquet").filter("is_bot_comment")
     t_edits = pl.read_parquet(truth_dir / "edits.parquet").filter("is_bot_comment")
     with_bots = t_threads.filter("has_bot_comment").select("thread_id")
+    if only_bot_threads:
+        t_threads = t_threads.filter("has_bot_comment")
     t_comments = t_comments.join(with_bots, on="thread_id")
 
     _same(_latest(threads, "thread_id"), t_threads, THREAD_COLS, "threads")
