@@ -38,7 +38,7 @@ from harvester.discover import (
     thread_row,
 )
 from harvester.governor import BudgetExhausted, Governor, PageSizes
-from harvester.hydrate import Hydrator, Snapshot
+from harvester.hydrate import MAX_NODE_RETRIES, Hydrator, Snapshot, node_errors
 from harvester.land import Lander, table_dir
 from harvester.search_discovery import (
     FoundBundle,
@@ -177,6 +177,7 @@ class _Crawl:
         self.errors: list[str] = []
         self.hydrator = Hydrator(gov, self._land_snapshot, self._now)
         self.pending: list[_Pending] = []
+        self.repos_since_flush = 0
         self.discovered: set[str] = set()
         self.known: dict[str, KnownComment] = {}
         self.known_threads: dict[str, datetime] = {}
@@ -279,11 +280,15 @@ class _Crawl:
             # An empty scope still gets a watermark, so the change probe can skip it next time.
             self.pending.append(_Pending(scope, mark or EPOCH, self.hydrator.seq + 1))
         self.counts["repos"] += 1
+        self.repos_since_flush += 1
         self._progress("repo", repo=nwo)
 
     async def checkpoint(self, force: bool = False) -> None:
         """Make landed rows durable, then move the watermarks they cover."""
-        if force or len(self.pending) >= CHECKPOINT_REPOS:
+        # Batches are cheapest full; every CHECKPOINT_REPOS repos the partial ones go out anyway
+        # so that watermarks keep moving (a killed run then redoes little).
+        if force or self.repos_since_flush >= CHECKPOINT_REPOS:
+            self.repos_since_flush = 0
             await self.hydrator.finish()
         unfinished = self.hydrator.unfinished_from()
         done = [p for p in self.pending if p.covered_below <= unfinished]
@@ -379,14 +384,25 @@ class _Crawl:
             if cid not in self.discovered and (self.is_recent(k) or self.o.sweep_known)
         ]
         doc = load_query("comment_summaries")
-        size = self.gov.pages.get("comment_summaries", "ids")
-        for start in range(0, len(todo), size):
-            batch = todo[start : start + size]
+        retries = 0
+        while todo:
+            size = self.gov.pages.get("comment_summaries", "ids")
+            batch, todo = todo[:size], todo[size:]
             answer = await self.gov.send(
                 "comment_summaries", doc, {"ids": batch}, page_vars=("ids",), accept_partial=True
             )
-            for node in (answer.data or {}).get("nodes") or []:
-                if not node:
+            missing, broken = node_errors(answer.errors, len(batch))
+            nodes = (answer.data or {}).get("nodes") or [None] * len(batch)
+            again = [
+                cid
+                for i, (cid, node) in enumerate(zip(batch, nodes, strict=False))
+                if i in broken or (node is None and i not in missing)
+            ]
+            if again and retries < MAX_NODE_RETRIES:
+                retries += 1
+                todo = again + todo
+            for i, node in enumerate(nodes):
+                if not node or i in broken:
                     continue
                 if not self.needs_hydration(node):
                     self.counts["unchanged"] += 1

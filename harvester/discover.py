@@ -389,9 +389,10 @@ async def changed_repos(gov: Governor, repos: list[RepoMarks]) -> set[tuple[str,
             "repo_changes", _repo_changes_document(len(batch)), variables, accept_partial=True
         )
         data = answer.data or {}
+        spoiled = {str((e.get("path") or [""])[0]) for e in answer.errors}
         for i, r in enumerate(batch):
             node = data.get(f"r{i}")
-            if node is None:
+            if node is None or f"r{i}" in spoiled:
                 changed.add((r.owner, r.name))  # not visible now: let the crawl say why
                 continue
             newer_issues = int((node.get("issues") or {}).get("totalCount") or 0) > 0

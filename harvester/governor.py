@@ -165,6 +165,7 @@ class Governor:
         what came and retry what is missing; otherwise partial answers are retried whole.
         """
         tries = 0
+        strikes = 0  # timeouts and resource-limit answers of this request
         while True:
             await self._wait_for_budget()
             tries += 1
@@ -186,12 +187,8 @@ class Governor:
                 continue
             except ServerTimeout as exc:
                 self.stats.timeouts += 1
-                shrunk = self.pages.shrink(query, page_vars, frozenset(variables))
-                log.info(
-                    "%s timed out; page sizes now %s",
-                    query,
-                    {v: self.pages.get(query, v) for v in page_vars} if shrunk else "minimal",
-                )
+                strikes += 1
+                self._shrink_on_repeat(query, page_vars, variables, strikes)
                 await self._retry_wait(tries, exc)
                 continue
             except (TransientError, GitHubError) as exc:
@@ -203,10 +200,28 @@ class Governor:
                 self.stats.points += int(answer.rate_limit["cost"])
             if answer.errors and not accept_partial and _has_resource_errors(answer):
                 self.stats.partial += 1
-                self.pages.shrink(query, page_vars, frozenset(variables))
+                strikes += 1
+                self._shrink_on_repeat(query, page_vars, variables, strikes)
                 await self._retry_wait(tries, None)
                 continue
             return answer
+
+    def _shrink_on_repeat(
+        self, query: str, page_vars: tuple[str, ...], variables: dict[str, Any], strikes: int
+    ) -> None:
+        """Shrink a query's pages from its second timeout on.
+
+        One 502 is as often GitHub's bad moment as a page too big; shrinking at once would
+        make every later page of the run cost more for a fault that does not come back.
+        """
+        if strikes < 2:
+            return
+        shrunk = self.pages.shrink(query, page_vars, frozenset(variables))
+        log.info(
+            "%s timed out again; page sizes now %s",
+            query,
+            {v: self.pages.get(query, v) for v in page_vars} if shrunk else "minimal",
+        )
 
     async def _retry_wait(
         self, tries: int, exc: GitHubError | None, *, secondary: bool = False

@@ -111,8 +111,8 @@ class Hydrator:
     # Every added comment gets a sequence number; a checkpoint may cover all comments numbered
     # below `unfinished_from()`: those are landed (in the Lander's buffer at least).
     seq: int = 0
-    _numbers: dict[str, int] = field(default_factory=dict)
-    _in_flight: list[int] = field(default_factory=list)
+    _numbers: dict[str, int] = field(default_factory=dict)  # queued or in flight
+    _retries: dict[str, int] = field(default_factory=dict)
 
     async def add(self, item: BotComment) -> None:
         if item.comment_id in self.seen:
@@ -124,12 +124,15 @@ class Hydrator:
             self.land(empty_snapshot(item), self.now())
             return
         self._numbers[item.comment_id] = self.seq
+        await self._enqueue(item)
+
+    async def _enqueue(self, item: BotComment) -> None:
         key = (item.needs_reactors, item.needs_edits)
         queue = self.pending.setdefault(key, [])
         queue.append(item)
         if len(queue) >= self.gov.pages.get("hydrate_comments", "ids"):
             self.pending[key] = []
-            await self._hydrate_tracked(queue, *key)
+            await self._hydrate(queue, *key)
 
     async def finish(self) -> None:
         """Hydrate whatever is queued (several tasks may call this at once)."""
@@ -138,66 +141,61 @@ class Hydrator:
             if key is None:
                 return
             queue, self.pending[key] = self.pending[key], []
-            await self._hydrate_tracked(queue, *key)
+            await self._hydrate(queue, *key)
 
     @property
     def queued(self) -> int:
-        return sum(len(q) for q in self.pending.values()) + len(self._in_flight)
+        return len(self._numbers)
 
     def unfinished_from(self) -> int:
         """The lowest sequence number not yet landed (seq + 1 when everything is)."""
-        firsts = [self._numbers[q[0].comment_id] for q in self.pending.values() if q]
-        return min([*firsts, *self._in_flight, self.seq + 1])
+        return min(self._numbers.values(), default=self.seq + 1)
 
-    async def _hydrate_tracked(self, items: list[BotComment], reactors: bool, edits: bool) -> None:
-        first = self._numbers[items[0].comment_id]
-        self._in_flight.append(first)
-        try:
-            await self._hydrate(items, reactors, edits)
-        finally:
-            self._in_flight.remove(first)
-            for item in items:
-                self._numbers.pop(item.comment_id, None)
+    def _done(self, item: BotComment) -> None:
+        self._numbers.pop(item.comment_id, None)
+        self._retries.pop(item.comment_id, None)
 
     async def _hydrate(self, items: list[BotComment], reactors: bool, edits: bool) -> None:
         doc = load_query("hydrate_comments")
         todo = list(items)
-        tries = 0
         while todo:
             size = self.gov.pages.get("hydrate_comments", "ids")
             batch, todo = todo[:size], todo[size:]
-            ids = [i.comment_id for i in batch]
-
             answer = await self.gov.send(
                 "hydrate_comments",
                 doc,
-                {"ids": ids, "withReactors": reactors, "withEdits": edits},
+                {
+                    "ids": [i.comment_id for i in batch],
+                    "withReactors": reactors,
+                    "withEdits": edits,
+                },
                 page_vars=("ids", "reactors", "edits"),
                 accept_partial=True,
             )
             self.stats.batches += 1
             fetched_at = self.now()
-            missing = _not_found_indexes(answer.errors)
-            retry: list[BotComment] = []
+            missing, broken = node_errors(answer.errors, len(batch))
             nodes = (answer.data or {}).get("nodes") or [None] * len(batch)
+            retry: list[BotComment] = []
             for index, (item, node) in enumerate(zip(batch, nodes, strict=False)):
-                if node is None:
-                    if index in missing:
-                        self.stats.missing += 1
-                    else:
-                        retry.append(item)
-                    continue
-                snapshot = await self._complete(item, node, reactors, edits)
-                self.land(snapshot, fetched_at)
-                self.stats.hydrated += 1
-            if retry:
-                tries += 1
-                if tries > MAX_NODE_RETRIES:
+                if index in broken or (node is None and index not in missing):
+                    retry.append(item)  # partly or not answered: ask again, keep nothing
+                elif node is None:
+                    self.stats.missing += 1
+                    self._done(item)
+                else:
+                    snapshot = await self._complete(item, node, reactors, edits)
+                    self.land(snapshot, fetched_at)
+                    self.stats.hydrated += 1
+                    self._done(item)
+            for item in retry:
+                # Back in the queue: it rides in the next full batch instead of a small one.
+                self._retries[item.comment_id] = self._retries.get(item.comment_id, 0) + 1
+                if self._retries[item.comment_id] > MAX_NODE_RETRIES:
                     raise RuntimeError(
-                        f"{len(retry)} comments kept coming back empty without NOT_FOUND; "
-                        "rerun the crawl to pick them up"
+                        f"comment {item.comment_id} kept coming back incomplete; rerun the crawl"
                     )
-                todo = retry + todo
+                await self._enqueue(item)
 
     async def _complete(
         self, item: BotComment, node: dict[str, Any], reactors: bool, edits: bool
@@ -257,10 +255,22 @@ class Hydrator:
         )
 
 
-def _not_found_indexes(errors: list[dict[str, Any]]) -> set[int]:
-    out: set[int] = set()
+def node_errors(errors: list[dict[str, Any]], count: int) -> tuple[set[int], set[int]]:
+    """Indexes of a `nodes(ids:)` answer that are gone (NOT_FOUND) and that are incomplete.
+
+    A resource-limit error can null a field deep inside a node (its reactions, say): that node
+    must not land as a snapshot, or a reaction would look removed. An error that names no node
+    spoils them all.
+    """
+    missing: set[int] = set()
+    broken: set[int] = set()
     for error in errors:
         path = error.get("path") or []
-        if error.get("type") == "NOT_FOUND" and len(path) >= 2 and isinstance(path[1], int):
-            out.add(path[1])
-    return out
+        index = path[1] if len(path) >= 2 and isinstance(path[1], int) else None
+        if error.get("type") == "NOT_FOUND" and index is not None and len(path) == 2:
+            missing.add(index)
+        elif index is not None:
+            broken.add(index)
+        else:
+            broken.update(range(count))
+    return missing, broken - missing

@@ -304,19 +304,31 @@ async def test_auth_errors_and_rejected_queries_are_not_retried(failure: GitHubE
 
 
 # ---------- page sizes
-async def test_a_timeout_halves_the_page_size_and_it_is_remembered() -> None:
+async def test_a_single_timeout_is_retried_at_the_same_size() -> None:
     clock = FakeClock()
-    client = ScriptedClient(clock, ServerTimeout("502"), ServerTimeout("502"), ok(), ok(), ok())
+    client = ScriptedClient(clock, ServerTimeout("502"), ok(), ok())
     pages = PageSizes(defaults={"first": 100})
     gov = governor(client, clock, page_sizes=pages)
     await gov.send("issues", DOC, {"owner": "o"}, page_vars=("first",))
-    assert [c["first"] for c in client.calls] == [100, 50, 25]
-    assert client.calls[0]["owner"] == "o"
-    assert gov.stats.timeouts == 2 and len(clock.slept) == 2
     await gov.send("issues", DOC, {"owner": "o"}, page_vars=("first",))
-    assert client.calls[3]["first"] == 25  # later calls start small
+    assert [c["first"] for c in client.calls] == [100, 100, 100]  # a one-off 502 costs nothing later
+
+
+async def test_repeated_timeouts_halve_the_page_size_and_it_is_remembered() -> None:
+    clock = FakeClock()
+    client = ScriptedClient(
+        clock, ServerTimeout("502"), ServerTimeout("502"), ServerTimeout("502"), ok(), ok(), ok()
+    )
+    pages = PageSizes(defaults={"first": 100})
+    gov = governor(client, clock, page_sizes=pages)
+    await gov.send("issues", DOC, {"owner": "o"}, page_vars=("first",))
+    assert [c["first"] for c in client.calls] == [100, 100, 50, 25]
+    assert client.calls[0]["owner"] == "o"
+    assert gov.stats.timeouts == 3 and len(clock.slept) == 3
+    await gov.send("issues", DOC, {"owner": "o"}, page_vars=("first",))
+    assert client.calls[4]["first"] == 25  # later calls start small
     await gov.send("comments", DOC, {}, page_vars=("first",))
-    assert client.calls[4]["first"] == 100  # per query
+    assert client.calls[5]["first"] == 100  # per query
     assert pages.get("issues", "first") == 25  # the caller's PageSizes holds it
     again = governor(ScriptedClient(clock, ok()), clock, page_sizes=pages)
     assert again.pages.get("issues", "first") == 25
@@ -324,18 +336,18 @@ async def test_a_timeout_halves_the_page_size_and_it_is_remembered() -> None:
 
 async def test_a_timeout_shrinks_the_largest_page_variable() -> None:
     clock = FakeClock()
-    steps = [ServerTimeout("504") for _ in range(3)]
+    steps = [ServerTimeout("504") for _ in range(4)]
     client = ScriptedClient(clock, *steps, ok())
     pages = PageSizes(defaults={"first": 100, "reactors": 40})
     gov = governor(client, clock, page_sizes=pages)
     await gov.send("q", DOC, {"id": "X"}, page_vars=("first", "reactors"))
     sent = [(c["first"], c["reactors"], c["id"]) for c in client.calls]
-    assert sent == [(100, 40, "X"), (50, 40, "X"), (25, 40, "X"), (25, 20, "X")]
+    assert sent == [(100, 40, "X"), (100, 40, "X"), (50, 40, "X"), (25, 40, "X"), (25, 20, "X")]
 
 
 async def test_the_retry_after_a_timeout_is_smaller_when_the_caller_fixed_the_batch() -> None:
     clock = FakeClock()
-    client = ScriptedClient(clock, ServerTimeout("502"), ok())
+    client = ScriptedClient(clock, ServerTimeout("502"), ServerTimeout("502"), ok())
     pages = PageSizes(defaults={"ids": 100, "reactors": 100, "edits": 100})
     gov = governor(client, clock, page_sizes=pages)
     batch = [f"IC_{i}" for i in range(pages.get("hydrate_comments", "ids"))]
@@ -344,7 +356,7 @@ async def test_the_retry_after_a_timeout_is_smaller_when_the_caller_fixed_the_ba
     def size(call: dict[str, Any]) -> int:  # list items the query asks for
         return len(call["ids"]) * (int(call["reactors"]) + int(call["edits"]))
 
-    assert size(client.calls[1]) < size(client.calls[0])
+    assert size(client.calls[2]) < size(client.calls[1]) == size(client.calls[0])
 
 
 def test_page_sizes_stop_shrinking_at_one() -> None:
@@ -362,7 +374,7 @@ async def test_timeouts_at_the_smallest_page_still_give_up() -> None:
     gov = governor(client, clock, max_tries=5, page_sizes=PageSizes(defaults={"first": 2}))
     with pytest.raises(RetriesExhausted, match="gave up after 5 tries"):
         await gov.send("q", DOC, {}, page_vars=("first",))
-    assert [c["first"] for c in client.calls] == [2, 1, 1, 1, 1]
+    assert [c["first"] for c in client.calls] == [2, 2, 1, 1, 1]
 
 
 # ---------- partial answers
@@ -379,12 +391,12 @@ async def test_a_partial_answer_is_returned_with_accept_partial() -> None:
 async def test_a_partial_answer_is_retried_whole_without_accept_partial() -> None:
     clock = FakeClock()
     full = ok(data={"repository": {"name": "r"}})
-    client = ScriptedClient(clock, partial(), full)
+    client = ScriptedClient(clock, partial(), partial(), full)
     gov = governor(client, clock, page_sizes=PageSizes(defaults={"first": 100}))
     answer = await gov.send("q", DOC, {}, page_vars=("first",))
     assert answer is full
-    assert gov.stats.partial == 1 and len(clock.slept) == 1
-    assert [c["first"] for c in client.calls] == [100, 50]  # asked for less the second time
+    assert gov.stats.partial == 2 and len(clock.slept) == 2
+    assert [c["first"] for c in client.calls] == [100, 100, 50]  # less from the second on
 
 
 async def test_partial_answers_forever_give_up() -> None:
