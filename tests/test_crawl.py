@@ -72,6 +72,16 @@ async def test_with_injected_faults_the_data_is_the_same(tmp_path: Path) -> None
     assert extra <= 1.25, (clean_stats["points_charged"], faulty_stats["points_charged"])
 
 
+async def test_partial_answers_never_lose_or_fake_data(tmp_path: Path) -> None:
+    """Resource-limit answers null objects deep inside nodes; nothing of them may land."""
+    world = _world("small", 2)
+    export_truth(world, tmp_path / "truth")
+    result, stats = await _crawl(world, tmp_path / "data", faults="partial=0.3")
+    assert result.status == "ok", result.errors
+    assert stats["faults"]["partial"] > 10  # type: ignore[index]
+    assert_matches_truth(tmp_path / "data", tmp_path / "truth")
+
+
 async def test_the_next_night_sees_every_change_and_costs_little(tmp_path: Path) -> None:
     world = _world()
     clock = FakeClock(start=world.now + 60)
