@@ -404,6 +404,102 @@ def status(data: DataOpt = Path("data"), json_out: JsonOpt = False) -> None:
         render_status(report, out)
 
 
+# ---------- warehouse
+@app.command("build")
+def build(
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Data directory (default: storage.data_dir, ./data)."),
+    ] = None,
+    config: ConfigOpt = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Processes for parsing and linking.")
+    ] = 1,
+    json_out: JsonOpt = False,
+) -> None:
+    """Build DATA/warehouse.duckdb from DATA/raw: the SQL models of warehouse/, in order.
+
+    Staging, intermediate, then the marts analysts query: bot_comments, revisions,
+    reactions, corrections, feedback, phrase_weights (docs/warehouse.md). The new warehouse
+    replaces the old one in one rename; parses, question links and diffs of unchanged texts
+    are reused from it. Weights come from [feedback] in harvester.toml.
+
+    Exit codes: 0 ok, 1 a model failed (the message names it), 2 bad configuration,
+    6 another build holds DATA.
+
+    Examples:
+
+      harvester build
+
+      harvester build --data /srv/harvest --config harvester.toml --json
+    """
+    from harvester.build import BuildLocked, BuildOptions, ModelError
+    from harvester.build import build as run_build
+    from harvester.config import ConfigError, load_config
+    from harvester.sqlcmd import build_progress, render_build
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
+    data_dir = data or Path(cfg.storage.data_dir)
+    try:
+        with build_progress(console, enabled=not json_out) as on_progress:
+            options = BuildOptions(data_dir, cfg, workers=workers, on_progress=on_progress)
+            result = run_build(options)
+    except BuildLocked as exc:
+        raise _fail(str(exc), ExitCode.LOCKED) from None
+    except ModelError as exc:
+        raise _fail(str(exc), ExitCode.FAILURE) from None
+    if json_out:
+        out.print_json(json.dumps(result.as_dict()))
+    else:
+        render_build(result, out, data_dir)
+
+
+@app.command("sql")
+def sql(
+    query: Annotated[str, typer.Argument(help="One SQL query (DuckDB dialect).")],
+    data: DataOpt = Path("data"),
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the result to this Parquet file.")
+    ] = None,
+) -> None:
+    """Query DATA/warehouse.duckdb (read-only) and print the result or write Parquet.
+
+    Exit code 2 for SQL DuckDB refuses (its message is shown) or a missing warehouse.
+
+    Examples:
+
+      harvester sql "select label, count(*) from feedback group by label"
+
+      harvester sql "select * from phrase_weights order by weight desc limit 20" --format csv
+
+      harvester sql "select * from corrections" --out corrections.parquet --data /srv/harvest
+    """
+    from harvester.sqlcmd import (
+        FORMATS,
+        NoWarehouse,
+        SqlError,
+        print_result,
+        run_query,
+        write_parquet,
+    )
+
+    if fmt not in FORMATS:
+        raise _fail(f"--format {fmt!r}: use table, csv or json", ExitCode.USAGE)
+    try:
+        result = run_query(data, query)
+    except (SqlError, NoWarehouse) as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
+    if out_file is not None:
+        write_parquet(result, out_file)
+        console.print(f"{result.rows:,} rows written to {out_file}", highlight=False)
+    else:
+        print_result(result, fmt, out)
+
+
 # ---------- demo
 @app.command("demo")
 def demo(

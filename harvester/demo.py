@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harvester.auth import StaticToken
+from harvester.build import BuildOptions, build
 from harvester.config import default_config
 from harvester.crawl import CrawlOptions, Source, run_crawl
 from harvester.operator import bot_rules, crawl_progress
@@ -81,6 +82,9 @@ async def run_demo(
         steps["crawl_s"] = time.perf_counter() - t0
         stats = sim.stats.as_dict()
         url = sim.url
+    t0 = time.perf_counter()
+    built = build(BuildOptions(data))
+    steps["build_s"] = time.perf_counter() - t0
     org = probed["organization"]
     return {
         "seed": seed,
@@ -96,6 +100,7 @@ async def run_demo(
             "stats": stats,
         },
         "crawl": crawled.as_dict(),
+        "warehouse": {"path": str(built.warehouse), **built.marts},
         "truth_dir": str(truth_dir),
         "truth_tables": tables,
         "timings_s": {k: round(v, 3) for k, v in steps.items()},
@@ -150,6 +155,13 @@ def render_summary(result: dict[str, Any], out: Console) -> None:
     data = result["data_dir"]
     out.print(
         f"Raw Parquet: {data}/raw/<table>/   ground truth: {result['truth_dir']}", highlight=False
+    )
+    wh = result["warehouse"]
+    out.print(
+        f"Warehouse: {wh['path']}: {wh['bot_comments']:,} bot comments, {wh['revisions']:,} "
+        f"revisions, {wh['corrections']:,} corrections, {wh['phrase_weights']:,} phrase weights; "
+        f'try `harvester sql --data {data} "select label, count(*) from feedback group by label"`',
+        highlight=False,
     )
     out.print(
         f"Next: `harvester status --data {data}` for runs and watermarks; "

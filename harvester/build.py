@@ -1,0 +1,856 @@
+"""`harvester build`: run the SQL models of `warehouse/` into `DATA/warehouse.duckdb`.
+
+How the runner works (docs/warehouse.md has the analyst's view):
+
+- **Models** are the `.sql` files under `warehouse/staging`, `warehouse/intermediate` and
+  `warehouse/marts` (one model per file, named after the file: `stg_*`, `int_*`, plain names),
+  plus four Python stages declared here (`STAGES`) for what SQL cannot do: parsing bot bodies,
+  linking answers to questions, text diffs and phrases. `warehouse/macros/*.sql` run first
+  (DuckDB macros the models share).
+- **Dependencies** are read from the SQL: every name after `from` or `join` that is another
+  model, a raw source (`raw_<table>`) or a parameter table (`param_*`), minus the file's own
+  CTE names. Nothing to keep in sync by hand; a comma join (`from a, b`) is not seen, so the
+  models use explicit joins. Models run in dependency order, ties by layer then name, so the
+  order is the same on every machine.
+- **Materialisation** by layer: staging and intermediate models are temporary views (DuckDB
+  inlines them, so a reader pays only for the columns it uses), marts are the tables analysts
+  query. A `-- materialized: table|temp|view` line overrides it: intermediate models read
+  several times are temporary tables. The Python stages' outputs are kept as tables: they are
+  the next build's caches.
+- **Idempotent and atomic**: every object is `create or replace`d in a fresh database file
+  next to the warehouse (`DATA/.warehouse-*.duckdb.building`), which replaces
+  `DATA/warehouse.duckdb` with one rename once everything is built: an analyst never sees
+  half a warehouse, and a failed build leaves the previous one in place.
+- **Raw sources**: `raw_<table>` reads `DATA/raw/<table>/**/*.parquet` with the table's exact
+  schema from `harvester.rawschema` (a column missing from old files reads as null; a table
+  with no files is an empty relation).
+- **Parameters** come from the configuration as tables, never as text spliced into SQL:
+  `param_reaction_weights`, `param_feedback`, `param_bot_logins`, `param_stop_words`.
+- **Python stages** read pages of an Arrow result and call a batch function of
+  `harvester.udfs` once per page (never a per-row SQL call), in this process or in `workers`
+  processes. Each keys its input by content (the author and body, the thread, the two texts
+  of a correction, a text); rows whose key the previous warehouse already holds are copied
+  from it when `cache_fingerprint` (the stages' code, `[bots]`, DuckDB's version) is unchanged,
+  so a nightly build parses only what is new.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import heapq
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from harvester import __version__, udfs
+from harvester.config import BotsConfig, HarvesterConfig, default_config
+from harvester.land import part_files
+from harvester.rawschema import TABLES, TS
+
+log = logging.getLogger(__name__)
+
+WAREHOUSE_FILE = "warehouse.duckdb"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "warehouse"
+"""The SQL models of this checkout (`warehouse/` beside the package)."""
+
+LAYERS = ("staging", "intermediate", "marts")
+LAYER_PREFIX = {"staging": "stg_", "intermediate": "int_", "marts": ""}
+Materialization = Literal["view", "temp", "table"]
+DEFAULT_MATERIALIZATION: dict[str, Materialization] = {
+    "staging": "view",
+    "intermediate": "view",
+    "marts": "table",
+}
+MARTS = ("bot_comments", "revisions", "reactions", "corrections", "feedback", "phrase_weights")
+"""The relations analysts query (the design's contract)."""
+
+SOURCES = tuple(f"raw_{table}" for table in TABLES)
+PARAMS = ("param_reaction_weights", "param_feedback", "param_bot_logins", "param_stop_words")
+
+PHRASE_MIN_SUPPORT = 2
+"""Phrases seen in fewer documents than this are left out of phrase_weights."""
+PHRASE_PRIOR_DOCS = 2.0
+"""How many documents' worth of the pooled rate shrink each phrase's rates (phrase_weights)."""
+PHRASE_ANSWERS_PER_LABEL = 200
+"""Rated answers per org, repo and label that phrase_weights reads (the most recent)."""
+
+
+# ---------- models
+@dataclass(frozen=True)
+class Model:
+    """One model: a SQL file or a Python stage, its layer, dependencies and materialisation."""
+
+    name: str
+    layer: str
+    kind: Literal["sql", "python"]
+    depends: tuple[str, ...]
+    materialized: Materialization
+    description: str = ""
+    sql: str = ""
+    path: Path | None = None
+
+
+class ModelError(RuntimeError):
+    """A model failed or the model set is inconsistent; the message names the model."""
+
+
+_NOISE = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.DOTALL)
+_CTE = re.compile(
+    r"(?:\bwith|,)\s+([a-z_][a-z0-9_]*)\s+as\s*(?:not\s+)?(?:materialized\s*)?\(", re.I
+)
+_REFERENCE = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)\b(?!\s*\()", re.I)
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(\w+)\b", re.M)
+
+
+def sql_references(sql: str) -> tuple[set[str], set[str]]:
+    """The names after `from`/`join` and the CTE names of a SQL text (comments, strings out)."""
+    code = _NOISE.sub(" ", sql)
+    ctes = {m.group(1).lower() for m in _CTE.finditer(code)}
+    refs = {m.group(1).lower() for m in _REFERENCE.finditer(code)}
+    return refs, ctes
+
+
+def _description(sql: str) -> str:
+    lines = []
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        text = line[2:].strip()
+        if not text:
+            break
+        if not _MATERIALIZED.match(line):
+            lines.append(text)
+    return " ".join(lines)
+
+
+def load_sql_models(models_dir: Path = MODELS_DIR) -> list[Model]:
+    """The SQL models under `models_dir` (dependencies still unresolved: names only)."""
+    models: list[Model] = []
+    for layer in LAYERS:
+        folder = models_dir / layer
+        for path in sorted(folder.glob("*.sql")) if folder.is_dir() else []:
+            name = path.stem
+            prefix = LAYER_PREFIX[layer]
+            if prefix and not name.startswith(prefix):
+                raise ModelError(f"{path}: a {layer} model's name starts with {prefix!r}")
+            if not prefix and name.startswith(("stg_", "int_")):
+                raise ModelError(f"{path}: a mart's name has no layer prefix; move or rename it")
+            sql = path.read_text(encoding="utf-8")
+            override = _MATERIALIZED.search(sql)
+            materialized = DEFAULT_MATERIALIZATION[layer]
+            if override is not None:
+                value = override.group(1).lower()
+                if value not in ("view", "temp", "table"):
+                    raise ModelError(f"{path}: materialized must be view, temp or table")
+                materialized = value  # type: ignore[assignment]
+            refs, ctes = sql_references(sql)
+            models.append(
+                Model(
+                    name=name,
+                    layer=layer,
+                    kind="sql",
+                    depends=tuple(sorted(refs - ctes)),
+                    materialized=materialized,
+                    description=_description(sql),
+                    sql=sql,
+                    path=path,
+                )
+            )
+    return models
+
+
+def _python_models() -> list[Model]:
+    descriptions = {
+        "int_parsed_bodies": "Every distinct (author, body), read by harvester.dialects."
+        "parse_comment; kept as the next build's cache.",
+        "int_question_links": "For each LLM answer, the human comment it replies to "
+        "(harvester.questions); kept as the next build's cache, per thread.",
+        "int_correction_diffs": "Line diff, word diff, character edit distance, similarity and "
+        "added / removed phrases of each correction (harvester.udfs); kept as a cache.",
+        "int_text_phrases": "The phrases of each rated answer's text (harvester.udfs.phrases); "
+        "kept as the next build's cache.",
+    }
+    return [
+        Model(
+            name,
+            "intermediate",
+            "python",
+            (spec.input,),
+            "table" if spec.key else "temp",
+            descriptions[name],
+        )
+        for name, spec in STAGES.items()
+    ]
+
+
+def plan(models: Sequence[Model]) -> list[Model]:
+    """The models in a valid run order: dependencies first, ties by layer then name.
+
+    References to names that are neither models, sources nor parameters are dropped here
+    (`from` also appears in `extract(year from x)`); DuckDB reports a real typo when it runs.
+    """
+    by_name: dict[str, Model] = {}
+    for model in models:
+        if model.name in by_name:
+            raise ModelError(f"two models are named {model.name!r}: rename one")
+        by_name[model.name] = model
+    known_inputs = set(SOURCES) | set(PARAMS)
+    deps: dict[str, set[str]] = {}
+    for model in models:
+        deps[model.name] = {d for d in model.depends if d in by_name and d != model.name}
+        unknown_params = {d for d in model.depends if d.startswith(("raw_", "param_"))}
+        missing = unknown_params - known_inputs
+        if missing:
+            raise ModelError(f"model {model.name} reads {sorted(missing)}: no such source")
+    dependants: dict[str, set[str]] = {name: set() for name in by_name}
+    for name, needs in deps.items():
+        for need in needs:
+            dependants[need].add(name)
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    ready = [(rank[by_name[n].layer], n) for n, needs in deps.items() if not needs]
+    heapq.heapify(ready)
+    remaining = {name: len(needs) for name, needs in deps.items()}
+    order: list[Model] = []
+    while ready:
+        _, name = heapq.heappop(ready)
+        order.append(by_name[name])
+        for child in sorted(dependants[name]):
+            remaining[child] -= 1
+            if remaining[child] == 0:
+                heapq.heappush(ready, (rank[by_name[child].layer], child))
+    if len(order) != len(by_name):
+        stuck = sorted(name for name, count in remaining.items() if count > 0)
+        raise ModelError(f"the models {stuck} depend on each other in a cycle: break it")
+    return order
+
+
+def all_models(models_dir: Path = MODELS_DIR) -> list[Model]:
+    """SQL and Python models, in run order."""
+    return plan([*load_sql_models(models_dir), *_python_models()])
+
+
+# ---------- options and results
+@dataclass(frozen=True)
+class ModelRun:
+    """What one model produced."""
+
+    name: str
+    layer: str
+    kind: str
+    materialized: str
+    rows: int | None
+    """None for a view (counting it would run its query again)."""
+    seconds: float
+
+
+@dataclass
+class BuildResult:
+    """A finished build: where, how long, and every model's row count."""
+
+    warehouse: Path
+    seconds: float
+    models: list[ModelRun]
+    stages: dict[str, dict[str, int]]
+    raw_files: dict[str, int]
+
+    @property
+    def marts(self) -> dict[str, int]:
+        return {run.name: run.rows or 0 for run in self.models if run.name in MARTS}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "warehouse": str(self.warehouse),
+            "seconds": round(self.seconds, 3),
+            "marts": self.marts,
+            "stages": self.stages,
+            "raw_files": self.raw_files,
+            "models": [
+                {
+                    "name": run.name,
+                    "layer": run.layer,
+                    "kind": run.kind,
+                    "materialized": run.materialized,
+                    "rows": run.rows,
+                    "seconds": round(run.seconds, 3),
+                }
+                for run in self.models
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class ModelEvent:
+    """Progress: `done` False when a model starts, True (with rows and seconds) when it ends."""
+
+    name: str
+    index: int
+    total: int
+    done: bool
+    rows: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class BuildOptions:
+    """What to build from, with which configuration, and how."""
+
+    data_dir: Path
+    config: HarvesterConfig = field(default_factory=default_config)
+    models_dir: Path = MODELS_DIR
+    workers: int = 1
+    """Processes for the Python stages (parsing, linking, diffs, phrases); 1 runs them in
+    this process. More only pays where the machine has real cores to spare (BENCHMARKS.md)."""
+    memory_limit: str | None = None
+    """DuckDB's memory limit, e.g. "2GB" (default: DuckDB's, 80% of RAM)."""
+    reuse_cache: bool = True
+    """Reuse the previous warehouse's Python stage results (parses, question links, diffs)
+    for unchanged inputs, when the code and [bots] are unchanged."""
+    phrase_min_support: int = PHRASE_MIN_SUPPORT
+    phrase_prior_docs: float = PHRASE_PRIOR_DOCS
+    phrase_answers_per_label: int = PHRASE_ANSWERS_PER_LABEL
+    on_progress: Callable[[ModelEvent], None] | None = None
+
+
+class BuildLocked(RuntimeError):
+    """Another build of the same data directory is running."""
+
+
+# ---------- the build
+def warehouse_path(data_dir: Path) -> Path:
+    return Path(data_dir) / WAREHOUSE_FILE
+
+
+def build(options: BuildOptions) -> BuildResult:
+    """Build `DATA/warehouse.duckdb` from `DATA/raw`; returns what each model produced.
+
+    Raises `ModelError` (naming the model and DuckDB's message) when a model fails, and
+    `BuildLocked` when another build holds the data directory.
+    """
+    started = time.perf_counter()
+    data_dir = Path(options.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    models = all_models(options.models_dir)
+    with _build_lock(data_dir):
+        _sweep_leftovers(data_dir)
+        tmp = data_dir / f".warehouse-{secrets.token_hex(4)}.duckdb.building"
+        try:
+            result = _build_into(tmp, models, options)
+            final = warehouse_path(data_dir)
+            os.replace(tmp, final)
+            _fsync_dir(data_dir)
+        finally:
+            for suffix in ("", ".wal", ".tmp"):
+                _remove(tmp.with_name(tmp.name + suffix))
+    result.warehouse = final
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+@contextlib.contextmanager
+def _build_lock(data_dir: Path) -> Iterator[None]:
+    path = data_dir / ".build.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildLocked(
+                f"another `harvester build` is running on {data_dir} (it holds {path}); "
+                "wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _sweep_leftovers(data_dir: Path) -> None:
+    """Temp databases of a killed build (safe: we hold the build lock)."""
+    for path in data_dir.glob(".warehouse-*.duckdb.building*"):
+        _remove(path)
+        log.info("removed the leftover of an interrupted build: %s", path)
+
+
+def _remove(path: Path) -> None:
+    """A file, or a folder with its contents (DuckDB spills to `<database>.tmp/`)."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _build_into(path: Path, models: list[Model], options: BuildOptions) -> BuildResult:
+    con = duckdb.connect(str(path))
+    runs: list[ModelRun] = []
+    stage = Stage(con, options)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        if options.memory_limit:
+            con.execute("SET memory_limit = ?", [options.memory_limit])
+        raw_files = _register_sources(con, Path(options.data_dir))
+        _create_parameters(con, options)
+        _run_macros(con, options.models_dir)
+        stage.attach_previous()
+        total = len(models)
+        for index, model in enumerate(models, 1):
+            if options.on_progress:
+                options.on_progress(ModelEvent(model.name, index, total, done=False))
+            t0 = time.perf_counter()
+            _run_model(con, model, stage)
+            # A view's rows would cost its whole query again: only tables are counted.
+            rows = None if model.materialized == "view" else _count(con, model.name)
+            seconds = time.perf_counter() - t0
+            runs.append(
+                ModelRun(model.name, model.layer, model.kind, model.materialized, rows, seconds)
+            )
+            log.info("built %s (%s): %d rows in %.2f s", model.name, model.layer, rows, seconds)
+            if options.on_progress:
+                options.on_progress(ModelEvent(model.name, index, total, True, rows, seconds))
+        stage.detach_previous()
+        _write_build_info(con, options, stage, raw_files, runs)
+        con.execute("CHECKPOINT")
+    finally:
+        stage.close()
+        con.close()
+    return BuildResult(path, 0.0, runs, dict(stage.stats), raw_files)
+
+
+def _duck_type(dtype: pa.DataType) -> str:
+    if pa.types.is_list(dtype):
+        return _duck_type(dtype.value_type) + "[]"
+    if dtype == pa.uint64():
+        return "UBIGINT"
+    if dtype == TS:
+        return "TIMESTAMPTZ"
+    if dtype == pa.int64():
+        return "BIGINT"
+    if dtype == pa.bool_():
+        return "BOOLEAN"
+    if dtype == pa.float64():
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _register_sources(con: duckdb.DuckDBPyConnection, data_dir: Path) -> dict[str, int]:
+    """A temp view `raw_<table>` per raw table, typed by `harvester.rawschema`."""
+    counts: dict[str, int] = {}
+    for table, schema in TABLES.items():
+        files = part_files(data_dir, table)
+        counts[table] = len(files)
+        name = f"raw_{table}"
+        if not files:
+            columns = ", ".join(f'"{f.name}" {_duck_type(f.type)}' for f in schema)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
+            continue
+        listing = "[" + ", ".join(_quote(str(p)) for p in files) + "]"
+        present = {
+            row[0]
+            for row in con.sql(
+                f"DESCRIBE SELECT * FROM read_parquet({listing}, union_by_name = true)"
+            ).fetchall()
+        }
+        hive = "run_id" not in present
+        select = ", ".join(
+            f'CAST("{f.name}" AS {_duck_type(f.type)}) AS "{f.name}"'
+            if f.name in present or (hive and f.name == "run_id")
+            else f'CAST(NULL AS {_duck_type(f.type)}) AS "{f.name}"'
+            for f in schema
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {select} FROM read_parquet("
+            f"{listing}, union_by_name = true, hive_partitioning = {str(hive).lower()})"
+        )
+    return counts
+
+
+def _register_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    view = f"_arrow_{secrets.token_hex(4)}"
+    con.register(view, table)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
+
+
+def _create_parameters(con: duckdb.DuckDBPyConnection, options: BuildOptions) -> None:
+    config = options.config
+    weights = config.feedback.weights.as_dict()
+    _register_arrow(
+        con,
+        "param_reaction_weights",
+        pa.table(
+            {
+                "content": pa.array(list(weights), pa.string()),
+                "weight": pa.array(list(weights.values()), pa.float64()),
+            }
+        ),
+    )
+    feedback = config.feedback
+    _register_arrow(
+        con,
+        "param_feedback",
+        pa.table(
+            {
+                "correction_weight": pa.array([feedback.correction_weight], pa.float64()),
+                "trivial_edit_distance": pa.array([feedback.trivial_edit_distance], pa.int64()),
+                "min_positive_score": pa.array([config.export.min_positive_score], pa.float64()),
+                "max_negative_score": pa.array([config.export.max_negative_score], pa.float64()),
+                "phrase_min_support": pa.array([options.phrase_min_support], pa.int64()),
+                "phrase_prior_docs": pa.array([options.phrase_prior_docs], pa.float64()),
+                "phrase_answers_per_label": pa.array(
+                    [options.phrase_answers_per_label], pa.int64()
+                ),
+            }
+        ),
+    )
+    logins = sorted({login.lower() for login in config.bots.logins})
+    _register_arrow(con, "param_bot_logins", pa.table({"login": pa.array(logins, pa.string())}))
+    stop_words = pa.array(sorted(udfs.STOP_WORDS), pa.string())
+    _register_arrow(con, "param_stop_words", pa.table({"word": stop_words}))
+
+
+def _run_macros(con: duckdb.DuckDBPyConnection, models_dir: Path) -> None:
+    folder = models_dir / "macros"
+    for path in sorted(folder.glob("*.sql")) if folder.is_dir() else []:
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+        except duckdb.Error as exc:
+            raise ModelError(f"macro file {path}: {exc}") from None
+
+
+def _run_model(con: duckdb.DuckDBPyConnection, model: Model, stage: Stage) -> None:
+    try:
+        if model.kind == "python":
+            stage.run(model.name)
+            return
+        body = model.sql.strip().rstrip(";")
+        kind = {"view": "TEMP VIEW", "temp": "TEMP TABLE", "table": "TABLE"}[model.materialized]
+        con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{body}")
+    except duckdb.Error as exc:
+        where = f" ({model.path})" if model.path else ""
+        raise ModelError(f"model {model.name}{where} failed: {exc}") from None
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any] = ()) -> Any:
+    """The first value of a query's first row (None when no row); the result is consumed."""
+    rows = con.sql(query, params=list(params)).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _count(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    return int(_scalar(con, f"SELECT count(*) FROM {name}") or 0)
+
+
+def _write_build_info(
+    con: duckdb.DuckDBPyConnection,
+    options: BuildOptions,
+    stage: Stage,
+    raw_files: dict[str, int],
+    runs: list[ModelRun],
+) -> None:
+    info = {
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "harvester_version": __version__,
+        "duckdb_version": duckdb.__version__,
+        "cache_fingerprint": stage.fingerprint,
+        "stages": json.dumps(stage.stats, sort_keys=True),
+        "raw_files": json.dumps(raw_files, sort_keys=True),
+        "config": options.config.feedback.model_dump_json(),
+        "marts": json.dumps({r.name: r.rows for r in runs if r.name in MARTS}, sort_keys=True),
+    }
+    _register_arrow(
+        con,
+        "build_info",
+        pa.table(
+            {
+                "key": pa.array(list(info), pa.string()),
+                "value": pa.array(list(info.values()), pa.string()),
+            }
+        ),
+    )
+
+
+# ---------- Python stages
+CACHE_SOURCES = ("dialects/*.py", "questions.py", "udfs.py")
+"""The code whose output the caches hold: a change to any of it empties every cache."""
+
+
+def cache_fingerprint(bots: BotsConfig) -> str:
+    """Changes whenever a Python stage's output could: its code, [bots], DuckDB's version."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for pattern in CACHE_SOURCES:
+        for path in sorted(package.glob(pattern)):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    digest.update(bots.model_dump_json(by_alias=True).encode())
+    digest.update(duckdb.__version__.encode())
+    return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class PythonStage:
+    """How a Python model runs: which rows it reads (`todo`, a query over its input model
+    that leaves out rows whose `key` the output already holds), how they are paged (never
+    splitting one `page_key`), the batch function, and the output's schema.
+
+    With a `key`, the output is kept in the warehouse and the next build copies the rows of
+    unchanged keys instead of computing them again (when `cache_fingerprint` is the same).
+    """
+
+    output: str
+    input: str
+    todo: str
+    args: str
+    page_key: str
+    page_size: int
+    func: Callable[..., pa.Table]
+    schema: pa.Schema
+    key: str | None = None
+    parallel_min: int = 20_000
+
+
+STAGES: dict[str, PythonStage] = {
+    stage.output: stage
+    for stage in (
+        PythonStage(
+            output="int_parsed_bodies",
+            input="int_bodies_to_parse",
+            key="parse_key",
+            todo="SELECT * FROM int_bodies_to_parse",
+            args="parse_key, body, author_login, author_type",
+            page_key="parse_key",
+            page_size=5_000,
+            func=udfs.parse_rows,
+            schema=udfs.PARSED_SCHEMA,
+        ),
+        PythonStage(
+            output="int_question_links",
+            input="int_thread_comments",
+            key="thread_key",
+            todo="SELECT * FROM int_thread_comments",
+            args="thread_key, thread_id, comment_id, kind, author_login, author_type, is_bot, "
+            "body, created_at, reply_to_id, is_answer",
+            page_key="thread_id",
+            page_size=2_000,
+            func=udfs.link_rows,
+            schema=udfs.QUESTION_LINK_SCHEMA,
+        ),
+        PythonStage(
+            output="int_correction_diffs",
+            input="int_correction_pairs",
+            key="pair_key",
+            todo="SELECT DISTINCT ON (pair_key) pair_key, before_text, after_text "
+            "FROM int_correction_pairs WHERE pair_key IS NOT NULL",
+            args="pair_key, before_text, after_text",
+            page_key="pair_key",
+            page_size=1_000,
+            func=udfs.diff_rows,
+            schema=udfs.CORRECTION_DIFF_SCHEMA,
+            parallel_min=5_000,
+        ),
+        PythonStage(
+            output="int_text_phrases",
+            input="int_phrase_documents",
+            key="text_key",
+            todo="SELECT DISTINCT ON (text_key) text_key, text FROM int_phrase_documents",
+            args="text_key, text",
+            page_key="text_key",
+            page_size=2_000,
+            func=udfs.phrase_rows,
+            schema=udfs.TEXT_PHRASES_SCHEMA,
+            parallel_min=5_000,
+        ),
+    )
+}
+
+
+class Stage:
+    """What the Python models share: the connection, [bots], the previous warehouse (for its
+    caches) and the worker pool."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, options: BuildOptions) -> None:
+        self.con = con
+        self.options = options
+        self.bots = options.config.bots
+        self.fingerprint = cache_fingerprint(self.bots)
+        self.workers = max(1, options.workers or 1)
+        self.previous: str | None = None
+        self.stats: dict[str, dict[str, int]] = {}
+        self._pool: ProcessPoolExecutor | None = None
+
+    def attach_previous(self) -> None:
+        """Attach the current warehouse read-only when its caches can be reused."""
+        old = warehouse_path(Path(self.options.data_dir))
+        if not self.options.reuse_cache or not old.is_file():
+            return
+        try:
+            self.con.execute(f"ATTACH {_quote(str(old))} AS previous (READ_ONLY)")
+        except duckdb.Error as exc:
+            log.info("previous warehouse not readable (%s): computing every stage afresh", exc)
+            return
+        try:
+            found = _scalar(
+                self.con, "SELECT value FROM previous.build_info WHERE key = 'cache_fingerprint'"
+            )
+            if found == self.fingerprint:
+                self.previous = "previous"
+                return
+            log.info("parser, linker, [bots] or DuckDB changed: computing every stage afresh")
+        except duckdb.Error as exc:
+            log.info("previous warehouse has no usable caches (%s)", exc)
+        self.con.execute("DETACH previous")
+
+    def detach_previous(self) -> None:
+        if self.previous is not None:
+            self.con.execute(f"DETACH {self.previous}")
+            self.previous = None
+
+    def run(self, name: str) -> None:
+        """Build the output of the Python stage `name`: cached rows, then the rest in pages."""
+        spec = STAGES[name]
+        con = self.con
+        columns = ", ".join(f'"{f.name}" {_duck_type(f.type)}' for f in spec.schema)
+        kind = "TABLE" if spec.key else "TEMP TABLE"
+        con.execute(f"CREATE OR REPLACE {kind} {spec.output} ({columns})")
+        todo = spec.todo
+        reused = 0
+        if spec.key:
+            reused = self._reuse(spec)
+            todo = (
+                f"SELECT todo.* FROM ({spec.todo}) AS todo ANTI JOIN {spec.output} AS done "
+                f"ON todo.{spec.key} = done.{spec.key}"
+            )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _todo AS {todo} ORDER BY {spec.page_key}")
+        rows = _count(con, "_todo")
+        computed = (
+            int(_scalar(con, f"SELECT count(DISTINCT {spec.key}) FROM _todo") or 0)
+            if spec.key
+            else rows
+        )
+        pages = _key_ranges(con, "_todo", spec.page_key, spec.page_size)
+
+        def fetch() -> Iterator[list[tuple[Any, ...]]]:
+            for low, high in pages:
+                yield _fetch_rows(
+                    con,
+                    f"SELECT {spec.args} FROM _todo WHERE {spec.page_key} BETWEEN ? AND ? "
+                    f"ORDER BY {spec.page_key}",
+                    [low, high],
+                )
+
+        self.run_tasks(
+            spec.func,
+            fetch(),
+            lambda table: _insert_arrow(con, spec.output, table),
+            parallel=rows >= spec.parallel_min,
+        )
+        con.execute("DROP TABLE _todo")
+        self.stats[name] = {"reused": reused, "computed": computed}
+
+    def _reuse(self, spec: PythonStage) -> int:
+        """Copy the previous build's rows whose key is still wanted; returns how many keys."""
+        if self.previous is None or spec.key is None:
+            return 0
+        try:
+            self.con.execute(
+                f"INSERT INTO {spec.output} SELECT cached.* FROM {self.previous}.{spec.output} "
+                f"AS cached SEMI JOIN ({spec.todo}) AS todo ON cached.{spec.key} = todo.{spec.key}"
+            )
+        except duckdb.Error as exc:
+            log.info("cannot reuse the previous %s (%s): computing it afresh", spec.output, exc)
+            self.con.execute(f"DELETE FROM {spec.output}")
+            return 0
+        return int(_scalar(self.con, f"SELECT count(DISTINCT {spec.key}) FROM {spec.output}") or 0)
+
+    def run_tasks(
+        self,
+        func: Callable[..., pa.Table],
+        tasks: Iterable[list[tuple[Any, ...]]],
+        consume: Callable[[pa.Table], None],
+        parallel: bool,
+    ) -> None:
+        """`consume(func(task, bots))` for every task, in order; in worker processes when
+        `parallel` and more than one worker is configured. At most two tasks per worker are
+        in flight, so memory stays flat however many tasks there are."""
+        if not parallel or self.workers == 1:
+            for task in tasks:
+                consume(func(task, self.bots))
+            return
+        pool = self._get_pool()
+        pending: list[Future[pa.Table]] = []
+        for task in tasks:
+            pending.append(pool.submit(func, task, self.bots))
+            if len(pending) >= 2 * self.workers:
+                consume(pending.pop(0).result())
+        for future in pending:
+            consume(future.result())
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: forking a process that runs DuckDB threads is unsafe.
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _fetch_rows(
+    con: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    """Rows as tuples, through Arrow (column-wise conversion; no pytz needed for TIMESTAMPTZ)."""
+    table = con.sql(query, params=list(params)).to_arrow_table()
+    return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+
+
+def _key_ranges(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, size: int
+) -> list[tuple[Any, Any]]:
+    """`(low, high)` bounds that cut `table` into pages of about `size` distinct `key`s (a
+    page never splits one key)."""
+    rows = con.sql(
+        f"SELECT min({key}), max({key}) FROM (SELECT {key}, "
+        f"(dense_rank() OVER (ORDER BY {key}) - 1) // {int(size)} AS page FROM {table}) "
+        "GROUP BY page ORDER BY page"
+    ).fetchall()
+    return [(low, high) for low, high in rows]
+
+
+def _insert_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    view = f"_arrow_{secrets.token_hex(4)}"
+    con.register(view, table)
+    try:
+        con.execute(f"INSERT INTO {name} SELECT * FROM {view}")
+    finally:
+        con.unregister(view)

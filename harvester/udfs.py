@@ -1,0 +1,328 @@
+"""Text work the warehouse needs and SQL cannot do well: diffs, edit distance, phrases.
+
+The build's Python stages call the batch functions at the end (`parse_rows`, `link_rows`,
+`diff_rows`, `phrase_rows`) once per page of rows and get an Arrow table back. Why not DuckDB
+Python UDFs: in DuckDB's Python package, scalar and Arrow UDFs need numpy, which this project
+does not depend on; a batch function over a page is just as vectorised and keeps SQL in charge
+of everything else. DuckDB's own `levenshtein` counts bytes, not characters (and is slower
+than the bit-parallel one here).
+
+Definitions (docs/warehouse.md repeats them for analysts):
+
+- `edit_distance`: character-level Levenshtein distance (insertions, deletions, substitutions
+  of one Unicode code point each), the unit of `feedback.trivial_edit_distance`.
+- `similarity`: `1 - edit_distance / max(len(before), len(after))`, 1.0 for two empty texts.
+- `line_diff`: a unified diff of the lines (`--- bot` / `+++ human`, 3 lines of context).
+- `word_diff`: the after text with changes marked inline like `git diff --word-diff=plain`:
+  `[-removed words-]{+added words+}`; words are runs of non-space characters, line breaks kept.
+- `tokens`: the lower-cased runs of letters, digits and `_` (anything else separates words).
+- `phrases`: the 1-3 token phrases of a text whose first and last token are content words
+  (not in `STOP_WORDS`, not only digits): a phrase of stop words only is dropped, and so is
+  "the config" (its "config" is kept) while "rate of change" stays.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from harvester.config import BotsConfig
+from harvester.dialects import parse_comment
+from harvester.questions import ThreadComment, question_links
+
+
+def _common_affixes(a: str, b: str) -> tuple[int, int]:
+    """Lengths of the common prefix and of the common suffix that does not overlap it."""
+    limit = min(len(a), len(b))
+    prefix = 0
+    while prefix < limit and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    return prefix, suffix
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Character-level Levenshtein distance.
+
+    Bit-parallel (Myers 1999, in Hyyrö's formulation for edit distance): one pass over the
+    longer text with the shorter one's columns packed in a Python integer, so the cost is
+    O(len(a) * len(b) / word size) in C, not O(len(a) * len(b)) in Python. A correction
+    usually changes a small part of a long answer: the common prefix and suffix are cut first.
+    """
+    prefix, suffix = _common_affixes(a, b)
+    a = a[prefix : len(a) - suffix]
+    b = b[prefix : len(b) - suffix]
+    if len(a) < len(b):
+        a, b = b, a
+    m = len(b)
+    if m == 0:
+        return len(a)
+    peq: dict[str, int] = {}
+    for i, ch in enumerate(b):
+        peq[ch] = peq.get(ch, 0) | (1 << i)
+    get = peq.get
+    mask = (1 << m) - 1
+    high = 1 << (m - 1)
+    pv, mv, score = mask, 0, m
+    # Only pv needs masking: ph goes negative (infinite leading ones in Python), but it is
+    # only ever and-ed with values below 2**m, and carries only move upwards.
+    for ch in a:
+        eq = get(ch, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | ~(xh | pv)
+        mh = pv & xh
+        if ph & high:
+            score += 1
+        elif mh & high:
+            score -= 1
+        ph = (ph << 1) | 1
+        pv = ((mh << 1) | ~(xv | ph)) & mask
+        mv = ph & xv
+    return score
+
+
+def similarity(a: str, b: str, distance: int | None = None) -> float:
+    """`1 - distance / max(len(a), len(b))`: 1.0 for equal texts, 0.0 for nothing in common."""
+    longest = max(len(a), len(b))
+    if longest == 0:
+        return 1.0
+    d = levenshtein(a, b) if distance is None else distance
+    return 1.0 - d / longest
+
+
+def line_diff(before: str, after: str, context: int = 3) -> str:
+    """A unified diff of the two texts' lines, headed `--- bot` / `+++ human` ('' if equal)."""
+    lines = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), "bot", "human", lineterm="", n=context
+    )
+    return "\n".join(lines)
+
+
+_WORD = re.compile(r"[^\s]+|\n")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+_SPACED_BREAK = re.compile(r" ?\n ?")
+
+
+def _render(words: Sequence[str], start: int, end: int) -> str:
+    return _SPACED_BREAK.sub("\n", " ".join(words[start:end]))
+
+
+def word_diff(before: str, after: str) -> str:
+    """The change as one text: kept words plain, `[-removed-]`, `{+added+}` (git's plain style)."""
+    old, new = _words(before), _words(after)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    parts: list[str] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            parts.append(_render(old, i1, i2))
+            continue
+        removed = f"[-{_render(old, i1, i2)}-]" if tag in ("replace", "delete") else ""
+        added = f"{{+{_render(new, j1, j2)}+}}" if tag in ("replace", "insert") else ""
+        parts.append(removed + added)
+    return _SPACED_BREAK.sub("\n", " ".join(part for part in parts if part))
+
+
+_STOP_WORD_TEXT = """
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can cannot could couldn did didn do does doesn doing don down
+during each either else etc even ever every few for from further get gets got had hadn has hasn
+have haven having he her here hers herself him himself his how i if in into is isn it its
+itself just let ll me might more most much must mustn my myself no nor not now of off on once
+one only or other ought our ours ourselves out over own per quite rather re really s same shall
+shan she should shouldn so some such t than that the their theirs them themselves then there
+these they this those though through thus to too under until up upon us ve very via was wasn
+we were weren what when where whether which while who whom whose why will with won would
+wouldn yet you your yours yourself yourselves d m o y ain http https www com github
+"""
+STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
+"""English function words (and URL noise): a phrase may not start or end with one."""
+
+MAX_PHRASE_WORDS = 3
+_TOKEN = re.compile(r"[^\W]+")
+_DIGITS = re.compile(r"[0-9_]+")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased words: runs of letters, digits and `_`."""
+    return _TOKEN.findall(text.lower())
+
+
+def _is_content(token: str) -> bool:
+    return token not in STOP_WORDS and _DIGITS.fullmatch(token) is None
+
+
+def phrases(text: str) -> set[str]:
+    """The distinct 1-3 word phrases of `text` that start and end with a content word."""
+    words = tokens(text)
+    content = [_is_content(w) for w in words]
+    found: set[str] = set()
+    count = len(words)
+    for i in range(count):
+        if not content[i]:
+            continue
+        found.add(words[i])
+        for n in range(2, MAX_PHRASE_WORDS + 1):
+            end = i + n - 1
+            if end < count and content[end]:
+                found.add(" ".join(words[i : end + 1]))
+    return found
+
+
+def compare(before: str, after: str) -> tuple[str, str, int, float]:
+    """`(line_diff, word_diff, edit_distance, similarity)` of one correction."""
+    distance = levenshtein(before, after)
+    return (
+        line_diff(before, after),
+        word_diff(before, after),
+        distance,
+        similarity(before, after, distance),
+    )
+
+
+# ---------- batch functions of the build's Python stages (one call per page of rows)
+PARSED_SCHEMA = pa.schema(
+    [
+        ("parse_key", pa.uint64()),
+        ("dialect", pa.string()),
+        ("is_bot_output", pa.bool_()),
+        ("plugin", pa.string()),
+        ("comment_kind", pa.string()),
+        ("caller", pa.string()),
+        ("header_name", pa.string()),
+        ("header_class", pa.string()),
+        ("version", pa.string()),
+        ("instigator", pa.string()),
+        ("run_url", pa.string()),
+        ("metadata", pa.string()),
+        ("markers", pa.list_(pa.string())),
+        ("answer_text", pa.string()),
+        ("is_placeholder", pa.bool_()),
+        ("parse_error", pa.string()),
+    ]
+)
+QUESTION_LINK_SCHEMA = pa.schema(
+    [
+        ("thread_key", pa.uint64()),
+        ("answer_comment_id", pa.string()),
+        ("question_comment_id", pa.string()),
+        ("question_rule", pa.string()),
+    ]
+)
+CORRECTION_DIFF_SCHEMA = pa.schema(
+    [
+        ("pair_key", pa.uint64()),
+        ("diff", pa.string()),
+        ("word_diff", pa.string()),
+        ("edit_distance", pa.int64()),
+        ("similarity", pa.float64()),
+        ("added_phrases", pa.list_(pa.string())),
+        ("removed_phrases", pa.list_(pa.string())),
+    ]
+)
+TEXT_PHRASES_SCHEMA = pa.schema([("text_key", pa.uint64()), ("phrases", pa.list_(pa.string()))])
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = json.dumps(value, ensure_ascii=False)
+    if _SURROGATE.search(text):  # Parquet and DuckDB need valid UTF-8: escape them instead
+        text = json.dumps(value, ensure_ascii=True)
+    return text
+
+
+def parse_rows(rows: Sequence[tuple[Any, ...]], bots: BotsConfig) -> pa.Table:
+    """`(parse_key, body, author_login, author_type)` rows through `parse_comment`."""
+    columns: dict[str, list[Any]] = {name: [] for name in PARSED_SCHEMA.names}
+    for key, body, login, author_type in rows:
+        parsed = parse_comment(body, author_login=login, author_type=author_type, bots=bots)
+        record = parsed.to_record()
+        record["parse_key"] = key
+        record["metadata"] = _json_text(record["metadata"])
+        for name, values in columns.items():
+            values.append(record[name])
+    return pa.Table.from_pydict(columns, schema=PARSED_SCHEMA)
+
+
+def link_rows(rows: Sequence[tuple[Any, ...]], bots: BotsConfig) -> pa.Table:
+    """Question links of whole threads (`harvester.questions`), from rows of
+    `(thread_key, thread_id, comment_id, kind, author_login, author_type, is_bot, body,
+    created_at, reply_to_id, is_answer)` sorted by thread then time."""
+    out: dict[str, list[Any]] = {name: [] for name in QUESTION_LINK_SCHEMA.names}
+    thread: list[ThreadComment] = []
+    answers: list[str] = []
+    key: Any = None
+
+    def flush() -> None:
+        for link in question_links(thread, bots=bots, answer_ids=answers):
+            out["thread_key"].append(key)
+            out["answer_comment_id"].append(link.answer_id)
+            out["question_comment_id"].append(link.question_id)
+            out["question_rule"].append(link.rule)
+        thread.clear()
+        answers.clear()
+
+    current = None
+    for row in rows:
+        thread_key, thread_id, cid, kind, login, author_type, is_bot, body, created, reply_to = row[
+            :10
+        ]
+        if thread_id != current and thread:
+            flush()
+        current, key = thread_id, thread_key
+        thread.append(
+            ThreadComment(cid, kind, login, author_type, body, created, reply_to, bool(is_bot))
+        )
+        if row[10]:
+            answers.append(cid)
+    if thread:
+        flush()
+    return pa.Table.from_pydict(out, schema=QUESTION_LINK_SCHEMA)
+
+
+def diff_rows(rows: Sequence[tuple[Any, ...]], bots: BotsConfig | None = None) -> pa.Table:
+    """`(pair_key, before_text, after_text)` rows: diffs, distance, similarity, and the
+    phrases the human added and removed (`phrases(after) - phrases(before)` and back)."""
+    out: dict[str, list[Any]] = {name: [] for name in CORRECTION_DIFF_SCHEMA.names}
+    for key, before, after in rows:
+        before, after = before or "", after or ""
+        diff, words, distance, similar = compare(before, after)
+        old, new = phrases(before), phrases(after)
+        for name, value in (
+            ("pair_key", key),
+            ("diff", diff),
+            ("word_diff", words),
+            ("edit_distance", distance),
+            ("similarity", similar),
+            ("added_phrases", sorted(new - old)),
+            ("removed_phrases", sorted(old - new)),
+        ):
+            out[name].append(value)
+    return pa.Table.from_pydict(out, schema=CORRECTION_DIFF_SCHEMA)
+
+
+def phrase_rows(rows: Sequence[tuple[Any, ...]], bots: BotsConfig | None = None) -> pa.Table:
+    """`(text_key, text)` rows: the distinct phrases of each text, sorted."""
+    keys: list[Any] = []
+    found: list[list[str]] = []
+    for key, text in rows:
+        keys.append(key)
+        found.append(sorted(phrases(text or "")))
+    return pa.Table.from_arrays(
+        [pa.array(keys, pa.uint64()), pa.array(found, pa.list_(pa.string()))],
+        schema=TEXT_PHRASES_SCHEMA,
+    )

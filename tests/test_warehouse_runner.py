@@ -1,0 +1,201 @@
+"""The model runner: dependency order, layers, atomic and idempotent builds, caches, sources."""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from harvester.build import (
+    MARTS,
+    BuildLocked,
+    BuildOptions,
+    Model,
+    ModelError,
+    all_models,
+    build,
+    load_sql_models,
+    plan,
+    sql_references,
+)
+from harvester.land import partition_dir
+from tests.warehouse_fixtures import BOT, RawData, answer, at, connect, edit, one, reaction, rows
+
+REPO_MODELS = Path(__file__).resolve().parents[1] / "warehouse"
+
+
+def _model(name: str, layer: str, *depends: str) -> Model:
+    return Model(name, layer, "sql", tuple(depends), "view")
+
+
+def test_references_skip_ctes_comments_and_strings() -> None:
+    refs, ctes = sql_references(
+        """
+        -- from not_this (a comment)
+        with feedback as (select * from int_feedback),
+        b as (select 'from nor_this' as s, extract(year from ts) as y from int_reactions)
+        select * from feedback join b on true left join param_feedback on true
+        """
+    )
+    assert ctes == {"feedback", "b"}
+    assert refs - ctes == {"int_feedback", "int_reactions", "ts", "param_feedback"}
+
+
+def test_plan_orders_by_dependencies_then_layer_and_name() -> None:
+    models = [
+        _model("b_mart", "marts", "int_x"),
+        _model("a_mart", "marts", "int_x", "stg_a"),
+        _model("int_x", "intermediate", "stg_b", "stg_a"),
+        _model("stg_b", "staging", "raw_comments"),
+        _model("stg_a", "staging", "raw_threads"),
+    ]
+    assert [m.name for m in plan(models)] == ["stg_a", "stg_b", "int_x", "a_mart", "b_mart"]
+
+
+def test_plan_refuses_cycles_duplicates_and_unknown_sources() -> None:
+    with pytest.raises(ModelError, match="cycle"):
+        plan([_model("int_a", "intermediate", "int_b"), _model("int_b", "intermediate", "int_a")])
+    with pytest.raises(ModelError, match="two models"):
+        plan([_model("x", "marts"), _model("x", "marts")])
+    with pytest.raises(ModelError, match="raw_nothing"):
+        plan([_model("stg_a", "staging", "raw_nothing")])
+
+
+def test_the_project_models_form_a_dag_in_layers() -> None:
+    models = all_models()
+    names = [m.name for m in models]
+    position = {name: i for i, name in enumerate(names)}
+    for model in models:
+        for dep in model.depends:
+            if dep in position:
+                assert position[dep] < position[model.name], (model.name, dep)
+    layers = {m.name: m.layer for m in models}
+    for model in models:  # staging reads only raw sources; marts read no staging directly
+        deps = [layers[d] for d in model.depends if d in layers]
+        if model.layer == "staging":
+            assert not deps, model.name
+        if model.layer == "marts":
+            assert "staging" not in deps, model.name
+    assert set(MARTS) <= set(names)
+    assert all(m.description for m in models), [m.name for m in models if not m.description]
+
+
+def test_layer_prefixes_are_enforced(tmp_path: Path) -> None:
+    shutil.copytree(REPO_MODELS, tmp_path / "warehouse")
+    (tmp_path / "warehouse" / "intermediate" / "oops.sql").write_text("select 1 as x")
+    with pytest.raises(ModelError, match="starts with 'int_'"):
+        load_sql_models(tmp_path / "warehouse")
+
+
+def test_no_raw_data_builds_empty_marts(tmp_path: Path) -> None:
+    result = build(BuildOptions(tmp_path))
+    assert result.marts == dict.fromkeys(MARTS, 0)
+    con = connect(tmp_path)
+    for mart in MARTS:
+        assert one(con, f"select count(*) as n from {mart}")["n"] == 0
+    assert not list(tmp_path.glob(".warehouse-*"))
+
+
+def _small(tmp_path: Path) -> RawData:
+    raw = RawData(tmp_path)
+    raw.thread()
+    raw.comment("Q1", author="alice", author_type="User", body="/ask why?", minute=-1)
+    raw.comment("C1", body=answer("Because."))
+    raw.snapshot(
+        "C1",
+        edits=[edit(BOT, "Bot", answer("Beacuse."), 0), edit("bob", "User", answer("Because."), 5)],
+        reactions=[reaction("carol", "HEART")],
+    )
+    return raw
+
+
+def _dump(data_dir: Path) -> dict[str, list[dict[str, object]]]:
+    con = connect(data_dir)
+    try:
+        return {mart: rows(con, f"select * from {mart}") for mart in MARTS}
+    finally:
+        con.close()
+
+
+def test_builds_are_idempotent_and_reuse_the_previous_results(tmp_path: Path) -> None:
+    raw = _small(tmp_path)
+    first = raw.build_result()
+    before = _dump(tmp_path)
+    assert first.stages["int_parsed_bodies"]["reused"] == 0
+    second = build(BuildOptions(tmp_path, phrase_min_support=1))
+    assert _dump(tmp_path) == before
+    assert second.stages["int_parsed_bodies"] == {
+        "reused": first.stages["int_parsed_bodies"]["computed"],
+        "computed": 0,
+    }
+    assert second.stages["int_correction_diffs"] == {"reused": 1, "computed": 0}
+    assert second.stages["int_question_links"] == {"reused": 1, "computed": 0}
+    # a new comment: only its body is parsed; without reuse, everything is
+    raw.comment("C2", body="New.", minute=9, run_id="r2")
+    raw.snapshot("C2", run_id="r2")
+    third = raw.build_result()
+    assert third.stages["int_parsed_bodies"]["computed"] == 1
+    incremental = _dump(tmp_path)
+    fresh = build(BuildOptions(tmp_path, reuse_cache=False, phrase_min_support=1))
+    assert fresh.stages["int_parsed_bodies"]["reused"] == 0
+    assert _dump(tmp_path) == incremental
+
+
+def test_a_failing_model_leaves_the_previous_warehouse(tmp_path: Path) -> None:
+    raw = _small(tmp_path / "data")
+    raw.build_result()
+    before = _dump(tmp_path / "data")
+    models = tmp_path / "models"
+    shutil.copytree(REPO_MODELS, models)
+    (models / "marts" / "feedback.sql").write_text("select * from no_such_table")
+    with pytest.raises(ModelError, match=r"model feedback .*no_such_table"):
+        build(BuildOptions(tmp_path / "data", models_dir=models))
+    assert _dump(tmp_path / "data") == before
+    assert not list((tmp_path / "data").glob(".warehouse-*"))
+
+
+def test_a_second_build_of_the_same_data_is_refused(tmp_path: Path) -> None:
+    with open(tmp_path / ".build.lock", "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(BuildLocked, match="wait for it"):
+            build(BuildOptions(tmp_path))
+
+
+def test_old_files_without_newer_columns_read_as_null(tmp_path: Path) -> None:
+    raw = _small(tmp_path)
+    raw.land()
+    # an older comments file, written before `diff_hunk` and `review_state` existed
+    old = pa.table(
+        {
+            "comment_id": ["C9"],
+            "thread_id": ["T1"],
+            "org": ["acme"],
+            "repo": ["app"],
+            "kind": ["issue_comment"],
+            "author_login": [BOT],
+            "author_type": ["Bot"],
+            "body": ["Old."],
+            "created_at": pa.array([at(0)], pa.timestamp("us", tz="UTC")),
+            "is_bot_comment": [True],
+            "crawled_at": pa.array([at(1)], pa.timestamp("us", tz="UTC")),
+            "run_id": ["r0"],
+        }
+    )
+    folder = partition_dir(tmp_path, "comments", "r0")
+    folder.mkdir(parents=True)
+    pq.write_table(old, folder / "part-00000.parquet")
+    build(BuildOptions(tmp_path))
+    con = connect(tmp_path)
+    got = one(con, "select body, diff_hunk, review_state from bot_comments where comment_id = 'C9'")
+    assert got == {"body": "Old.", "diff_hunk": None, "review_state": None}
+    assert one(con, "select count(*) as n from revisions where comment_id = 'C9'")["n"] == 1
+
+
+def test_build_info_records_what_was_built(tmp_path: Path) -> None:
+    _small(tmp_path).build_result()
+    info = {r["key"]: r["value"] for r in rows(connect(tmp_path), "select * from build_info")}
+    assert {"built_at", "cache_fingerprint", "duckdb_version", "marts", "config"} <= set(info)

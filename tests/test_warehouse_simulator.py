@@ -1,0 +1,161 @@
+"""A simulated world, crawled like GitHub and built: the warehouse agrees with its ground truth."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from harvester.auth import StaticToken
+from harvester.build import BuildOptions, build
+from harvester.clock import FakeClock
+from harvester.config import DEFAULT_BOT_LOGINS, config_from_mapping
+from harvester.crawl import CrawlOptions, Source, run_crawl
+from harvester.simulator.server import Simulator, SimulatorSettings
+from harvester.simulator.truth import export_truth
+from harvester.simulator.world import WorldSpec, generate_world
+from tests.warehouse_fixtures import connect, rows
+
+# The world's header-less LLM bots: a user would configure them (docs/ubiquity-metadata.md).
+CONFIG = config_from_mapping(
+    {"bots": {"logins": [*DEFAULT_BOT_LOGINS, "coderabbitai", "copilot-pull-request-reviewer"]}}
+)
+
+
+async def _crawl(root: Path) -> None:
+    world = generate_world(WorldSpec.preset("small", 3))
+    export_truth(world, root / "truth")
+    clock = FakeClock(start=world.now + 60)
+    async with Simulator(world, SimulatorSettings(seed=7), clock=clock) as sim:
+        options = CrawlOptions(
+            data_dir=root / "data",
+            endpoint=sim.url,
+            sources=[Source(StaticToken("t"), orgs=tuple(o.login for o in world.orgs))],
+            clock=clock,
+        )
+        result = await run_crawl(options)
+    assert result.status == "ok", result.errors
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    root = tmp_path_factory.mktemp("simworld")
+    asyncio.run(_crawl(root))
+    build(BuildOptions(root / "data", CONFIG))
+    con = connect(root / "data")
+    for table in ("edits", "reactions", "bot_comment_truth"):
+        con.register(f"truth_{table}", pq.read_table(root / "truth" / f"{table}.parquet"))
+    return con, root
+
+
+def _q(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, object]]:
+    return rows(con, query)
+
+
+def test_revisions_and_origins_match_the_edit_histories(
+    built: tuple[duckdb.DuckDBPyConnection, Path],
+) -> None:
+    con, _ = built
+    mismatches = _q(
+        con,
+        """
+        with truth as (select * from truth_edits where is_bot_comment),
+        mine as (select * from revisions where comment_id in (select comment_id from truth))
+        select * from truth full join mine using (comment_id, revision_index)
+        where truth.origin is distinct from mine.origin
+           or truth.body is distinct from mine.body
+           or truth.editor_login is distinct from mine.editor_login
+           or (truth.deleted_at is not null) is distinct from mine.is_deleted
+        """,
+    )
+    assert mismatches == [], mismatches[:3]
+    edited = _q(con, "select count(distinct comment_id) as n from truth_edits where is_bot_comment")
+    assert edited[0]["n"] > 50
+    never = _q(
+        con,
+        """select count(*) as n, count(*) filter (where revision_index = 0 and is_original
+           and is_current and origin = 'bot') as ok from revisions
+           where comment_id not in (select comment_id from truth_edits)""",
+    )
+    assert never[0]["n"] == never[0]["ok"] > 100
+    kinds = {r["origin"] for r in _q(con, "select distinct origin from revisions")}
+    assert kinds == {"bot", "human", "unknown"}
+    assert _q(con, "select count(*) as n from revisions where is_deleted")[0]["n"] > 0
+
+
+def test_reactions_and_their_counts(built: tuple[duckdb.DuckDBPyConnection, Path]) -> None:
+    con, _ = built
+    key = "comment_id, content, reactor_login, reacted_at"
+    mine = _q(con, f"select {key} from reactions order by all")
+    truth = _q(con, f"select {key} from truth_reactions where is_bot_comment order by all")
+    assert mine == truth and len(mine) > 100
+    counted = Counter(
+        (r["comment_id"], r["content"])
+        for r in _q(
+            con,
+            """select r.comment_id, r.content from truth_reactions r
+               join bot_comments b using (comment_id)
+               where r.is_bot_comment and r.reactor_type <> 'Bot'
+                 and r.reactor_login <> b.author_login""",
+        )
+    )
+    feedback = _q(con, "select * from feedback")
+    for f in feedback:
+        for content in ("THUMBS_UP", "THUMBS_DOWN", "HEART", "CONFUSED", "ROCKET", "EYES"):
+            assert f[content.lower()] == counted[(f["comment_id"], content)], (f, content)
+    assert {f["label"] for f in feedback} == {"positive", "negative", "none"}
+
+
+def test_corrections_are_the_comments_humans_edited(
+    built: tuple[duckdb.DuckDBPyConnection, Path],
+) -> None:
+    con, _ = built
+    truth = {
+        r["comment_id"]: r
+        for r in _q(con, "select * from truth_bot_comment_truth where human_edits > 0")
+    }
+    corrections = {r["comment_id"]: r for r in _q(con, "select * from corrections")}
+    assert set(corrections) == set(truth) and len(truth) > 10
+    current_by_human = {
+        r["comment_id"]
+        for r in _q(con, "select comment_id from revisions where is_current and origin = 'human'")
+    }
+    for cid, c in corrections.items():
+        t = truth[cid]
+        assert c["human_rounds"] == t["human_edits"]
+        assert c["before_text"] == t["bot_answer_text"], cid
+        if cid in current_by_human:
+            assert c["after_text"] == t["answer_text"], cid
+        assert c["is_usable"] and c["edit_distance"] > 0 and 0 <= c["similarity"] < 1
+    human_edits = _q(
+        con,
+        """select count(*) as n from feedback f join truth_bot_comment_truth t using (comment_id)
+           where f.human_edits <> t.human_edits""",
+    )
+    assert human_edits[0]["n"] == 0
+
+
+def test_answers_and_questions_match_the_truth(
+    built: tuple[duckdb.DuckDBPyConnection, Path],
+) -> None:
+    con, _ = built
+    wrong = _q(
+        con,
+        """select b.comment_id, b.question_comment_id, t.question_comment_id as truth
+           from bot_comments b join truth_bot_comment_truth t using (comment_id)
+           where b.question_comment_id is distinct from t.question_comment_id""",
+    )
+    assert wrong == [], wrong[:5]
+    linked = _q(con, "select count(*) as n from bot_comments where question_text is not null")
+    assert linked[0]["n"] > 100
+    answers = _q(
+        con,
+        """select count(*) as n from bot_comments b join truth_bot_comment_truth t using (comment_id)
+           where b.answer_text is distinct from t.answer_text""",
+    )
+    assert answers[0]["n"] == 0
+    assert _q(con, "select count(*) as n from phrase_weights")[0]["n"] > 0

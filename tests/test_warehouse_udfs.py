@@ -1,0 +1,122 @@
+"""The text functions of the build: edit distance, diffs, phrases, batch functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harvester import udfs
+from harvester.config import BotsConfig
+
+
+def dp_levenshtein(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab é\n日", max_size=80), st.text(alphabet="ab é\n日", max_size=80))
+def test_levenshtein_is_the_character_edit_distance(a: str, b: str) -> None:
+    assert udfs.levenshtein(a, b) == dp_levenshtein(a, b) == udfs.levenshtein(b, a)
+
+
+def test_levenshtein_counts_characters_not_bytes() -> None:
+    assert udfs.levenshtein("héllo", "hello") == 1
+    assert udfs.levenshtein("日本", "日本語") == 1
+    assert udfs.levenshtein("", "abc") == 3 and udfs.levenshtein("same", "same") == 0
+    long = "word " * 2000
+    assert udfs.levenshtein(long, long.replace("word", "ward", 1) + "tail") == 5
+
+
+def test_similarity() -> None:
+    assert udfs.similarity("", "") == 1.0
+    assert udfs.similarity("abcd", "abcx") == 0.75
+    assert udfs.similarity("abc", "") == 0.0
+
+
+def test_diffs() -> None:
+    assert (
+        udfs.line_diff("a\nb\nc", "a\nB\nc")
+        == "--- bot\n+++ human\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c"
+    )
+    assert udfs.line_diff("same", "same") == ""
+    assert udfs.word_diff("use the old file\nthen run", "use the new file\nthen run it") == (
+        "use the [-old-]{+new+} file\nthen run {+it+}"
+    )
+    assert udfs.word_diff("drop these words", "drop") == "drop [-these words-]"
+
+
+def test_phrases_skip_stop_word_edges_and_numbers() -> None:
+    found = udfs.phrases("Set the rate of change in the Config file, version 2 of it.")
+    assert "rate of change" in found and "config file" in found and "config" in found
+    assert not any(
+        p.split()[0] in udfs.STOP_WORDS or p.split()[-1] in udfs.STOP_WORDS for p in found
+    )
+    assert "2" not in found and "version 2" not in found
+    assert udfs.phrases("the of and") == set()
+    assert udfs.tokens("The .ubiquity-os.config.yml, café") == [
+        "the",
+        "ubiquity",
+        "os",
+        "config",
+        "yml",
+        "café",
+    ]
+
+
+def test_batch_functions_return_their_schemas() -> None:
+    bots = BotsConfig()
+    parsed = udfs.parse_rows(
+        [(1, "Thinking...", "ubiquity-os", "Bot"), (2, None, "x", "User")], bots
+    )
+    assert parsed.schema == udfs.PARSED_SCHEMA
+    assert parsed.column("is_placeholder").to_pylist() == [True, False]
+    diffs = udfs.diff_rows([(7, "keep the old file", "keep the new file")])
+    assert diffs.schema == udfs.CORRECTION_DIFF_SCHEMA
+    row = diffs.to_pylist()[0]
+    assert (row["edit_distance"], row["added_phrases"], row["removed_phrases"]) == (
+        3,
+        ["keep the new", "new", "new file"],
+        ["keep the old", "old", "old file"],
+    )
+    texts = udfs.phrase_rows([(5, "a good answer"), (6, None)])
+    assert texts.schema == udfs.TEXT_PHRASES_SCHEMA
+    assert texts.to_pylist() == [
+        {"text_key": 5, "phrases": ["answer", "good", "good answer"]},
+        {"text_key": 6, "phrases": []},
+    ]
+    t = datetime(2025, 1, 1, tzinfo=UTC)
+    links = udfs.link_rows(
+        [
+            (9, "T", "Q", "issue_comment", "alice", "User", False, "/ask why?", t, None, False),
+            (
+                9,
+                "T",
+                "A",
+                "issue_comment",
+                "ubiquity-os",
+                "Bot",
+                True,
+                None,
+                t.replace(hour=1),
+                None,
+                True,
+            ),
+        ],
+        bots,
+    )
+    assert links.to_pylist() == [
+        {
+            "thread_key": 9,
+            "answer_comment_id": "A",
+            "question_comment_id": "Q",
+            "question_rule": "invocation",
+        }
+    ]

@@ -1,0 +1,48 @@
+-- Bot comments (the crawler's decision: a Bot author, a recognised header or a configured
+-- login) with their latest snapshot. The current body is the one of the later of the two
+-- observations (the comment row of discovery, the snapshot of hydration).
+-- materialized: temp (read by most models)
+with comments as (
+    select * from int_comments
+),
+
+snapshots as (
+    select * from int_snapshots
+),
+
+bot_comments as (
+    select * from comments where is_bot_comment
+),
+
+with_snapshot as (
+    select
+        bot_comments.* exclude (body),
+        snapshots.crawled_at as hydrated_at,
+        snapshots.run_id as hydrated_run_id,
+        snapshots.edit_count as snapshot_edit_count,
+        snapshots.reaction_count as snapshot_reaction_count,
+        snapshots.comment_id is not null as is_hydrated,
+        case
+            when snapshots.body is not null and snapshots.crawled_at >= bot_comments.crawled_at
+                then snapshots.body
+            else coalesce(bot_comments.body, snapshots.body)
+        end as current_body,
+        coalesce(
+            snapshots.includes_created_edit, bot_comments.includes_created_edit, false
+        ) as history_includes_original,
+        case
+            when snapshots.comment_id is not null then snapshots.last_edited_at
+            else bot_comments.last_edited_at
+        end as history_last_edited_at
+    from bot_comments
+    left join snapshots on bot_comments.comment_id = snapshots.comment_id
+),
+
+with_parse_key as (
+    select
+        *,
+        parse_key(author_login, author_type, current_body) as current_parse_key
+    from with_snapshot
+)
+
+select * from with_parse_key

@@ -1,0 +1,32 @@
+-- Bot comments with what the dialect parser read in their current body.
+with bot_comments as (
+    select * from int_bot_comments
+),
+
+parsed as (
+    select * from int_parsed_bodies
+),
+
+with_parse as (
+    select
+        bot_comments.*,
+        parsed.dialect,
+        parsed.is_bot_output,
+        parsed.plugin,
+        parsed.comment_kind,
+        parsed.caller,
+        parsed.header_name,
+        parsed.header_class,
+        parsed.version,
+        parsed.instigator,
+        parsed.run_url,
+        parsed.metadata,
+        parsed.markers,
+        parsed.answer_text,
+        coalesce(parsed.is_placeholder, false) as is_placeholder,
+        parsed.parse_error
+    from bot_comments
+    left join parsed on bot_comments.current_parse_key = parsed.parse_key
+)
+
+select * from with_parse

@@ -1,0 +1,24 @@
+-- One row per hydration of a bot comment (the snapshot marker of harvester/land.py): the
+-- comment's state when its complete reaction and edit sets were fetched.
+with source as (
+    select * from raw_hydrations
+),
+
+renamed as (
+    select
+        ---------- ids
+        comment_id,
+        run_id,
+        ---------- snapshot
+        reaction_count,
+        edit_count,
+        includes_created_edit,
+        body,
+        ---------- timestamps
+        last_edited_at,
+        updated_at,
+        crawled_at
+    from source
+)
+
+select * from renamed
