@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -498,6 +499,119 @@ def sql(
         console.print(f"{result.rows:,} rows written to {out_file}", highlight=False)
     else:
         print_result(result, fmt, out)
+
+
+# ---------- exports
+@app.command("export")
+def export(
+    partner: Annotated[
+        list[str] | None,
+        typer.Option("--partner", help="A [partners.NAME] of harvester.toml (repeatable)."),
+    ] = None,
+    org: Annotated[
+        list[str] | None, typer.Option("--org", help="Export these orgs ad hoc (repeatable).")
+    ] = None,
+    repo: Annotated[
+        list[str] | None,
+        typer.Option("--repo", help="Export this OWNER/NAME ad hoc (repeatable)."),
+    ] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            help="trl-sft, trl-preference, trl-kto, openai-sft, openai-dpo, hf, labelstudio, "
+            "prompt-kit (repeatable; default: all).",
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write here instead of DATA/exports/<partner>/."),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Data directory (default: storage.data_dir, ./data)."),
+    ] = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write a partner's training sets from DATA/warehouse.duckdb (run `harvester build` first).
+
+    Each export holds only the rows of its partner's orgs and repos: SFT demonstrations,
+    preference pairs and KTO labels (TRL Parquet, OpenAI JSONL, a Hugging Face dataset folder
+    with its card), Label Studio review tasks for doubtful pairs, and a prompt kit (phrase
+    weights and corrected examples per repository). Secrets and e-mail addresses are
+    redacted; threads never span two splits; manifest.json has counts, label balance,
+    redactions, run ids and checksums. Selection rules: docs/exports.md.
+
+    With neither --partner nor --org, every configured partner is exported.
+
+    Exit codes: 0 ok, 1 a bug (an invalid record: please report it), 2 bad configuration,
+    unknown partner or format, or no warehouse.
+
+    Examples:
+
+      harvester export --partner ubiquityos
+
+      harvester export --partner acme --format trl-preference --format hf --out /srv/acme
+
+      harvester export --org ubiquity-os-marketplace --format openai-sft --json
+    """
+    from harvester.config import ConfigError, load_config
+    from harvester.export import (
+        FORMATS,
+        ExportError,
+        ExportOptions,
+        UnknownPartner,
+        adhoc_scope,
+        partner_scope,
+        run_export,
+    )
+    from harvester.export.report import render_export
+    from harvester.export.validate import InvalidRecord
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
+    formats = tuple(fmt or FORMATS)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise _fail(f"--format {bad[0]!r}: choose from {', '.join(FORMATS)}", ExitCode.USAGE)
+    bad_repos = [r for r in repo or [] if r.count("/") != 1]
+    if bad_repos:
+        raise _fail(f"--repo {bad_repos[0]!r}: write it as OWNER/NAME", ExitCode.USAGE)
+    try:
+        if org or repo:
+            scopes = [adhoc_scope(tuple(org or ()), tuple(repo or ()))]
+        else:
+            names = partner or list(cfg.partners)
+            if not names:
+                raise UnknownPartner(
+                    "no partners in the configuration: add [partners.NAME] tables to "
+                    "harvester.toml, or export ad hoc with --org ORG"
+                )
+            scopes = [partner_scope(cfg, name) for name in names]
+    except UnknownPartner as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
+    if out_dir is not None and len(scopes) > 1:
+        raise _fail("--out takes one partner: name it with --partner", ExitCode.USAGE)
+    data_dir = data or Path(cfg.storage.data_dir)
+    results = []
+    for scope in scopes:
+        options = ExportOptions(data_dir, cfg, scope, formats=formats, out_dir=out_dir)
+        try:
+            status = console.status(f"exporting {scope.name}...")
+            with status if not json_out else contextlib.nullcontext():
+                results.append(run_export(options))
+        except ExportError as exc:
+            raise _fail(str(exc), ExitCode.USAGE) from None
+        except InvalidRecord as exc:
+            raise _fail(f"{exc} (a bug: please report it)", ExitCode.FAILURE) from None
+    if json_out:
+        out.print_json(json.dumps([r.as_dict() for r in results]))
+    else:
+        for result in results:
+            render_export(result, out)
 
 
 # ---------- demo

@@ -700,6 +700,14 @@ class ExportConfig(_Section):
     splits: Annotated[Splits, Expect("an [export.splits] table")] = Splits()
     min_positive_score: Weight = 1.0
     max_negative_score: Weight = -1.0
+    min_pair_margin: Annotated[
+        StrictFloat, Field(gt=0), Expect("a score difference above 0, such as 1.0")
+    ] = 1.0
+    near_duplicate_threshold: Fraction = 0.8
+    doubtful_similarity: Fraction = 0.9
+    doubtful_margin: Annotated[
+        StrictFloat, Field(gt=0), Expect("a score difference above 0, such as 2.0")
+    ] = 2.0
 
     @model_validator(mode="after")
     def _thresholds_apart(self) -> ExportConfig:

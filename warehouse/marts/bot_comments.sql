@@ -82,7 +82,9 @@ joined as (
         coalesce(revision_counts.human_edits, 0) as human_edits,
         bot_comments.is_hydrated,
         bot_comments.hydrated_at,
-        bot_comments.crawled_at
+        bot_comments.hydrated_run_id,
+        bot_comments.crawled_at,
+        bot_comments.run_id
     from bot_comments
     left join threads on bot_comments.thread_id = threads.thread_id
     left join question_links on bot_comments.comment_id = question_links.answer_comment_id

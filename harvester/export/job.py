@@ -1,0 +1,553 @@
+"""`harvester export`: one partner's training sets, cut from the warehouse's marts.
+
+The selection SQL is in `warehouse/exports/` (one query per subset); this module streams its
+rows, builds prompts, redacts, removes duplicates, assigns splits, validates every record for
+its consumer and writes each format. The export is built in a staging folder and replaces the
+previous one in one rename, with a `manifest.json` that says what is inside.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from harvester import __version__
+from harvester.build import MARTS, MODELS_DIR, warehouse_path
+from harvester.config import HarvesterConfig
+from harvester.export.card import dataset_card
+from harvester.export.dedup import Deduplicator
+from harvester.export.prompts import Message, prompt_messages, user_message
+from harvester.export.records import (
+    SUBSETS,
+    Example,
+    hf_record,
+    hf_schema,
+    openai_record,
+    trl_record,
+    trl_schema,
+)
+from harvester.export.redact import Redactor, sensitive_words
+from harvester.export.scope import Scope
+from harvester.export.sinks import (
+    JsonlSink,
+    ParquetSink,
+    Sink,
+    StagingDir,
+    file_entries,
+    write_json,
+)
+from harvester.export.splits import SPLITS, split_of
+from harvester.export.validate import (
+    TOKEN_LIMIT,
+    estimated_tokens,
+    openai_problems,
+    require_valid,
+    trl_problems,
+)
+
+EXPORT_SQL = MODELS_DIR / "exports"
+FORMATS = (
+    "trl-sft",
+    "trl-preference",
+    "trl-kto",
+    "openai-sft",
+    "openai-dpo",
+    "hf",
+    "labelstudio",
+    "prompt-kit",
+)
+SUBSET_OF = {
+    "trl-sft": "sft",
+    "openai-sft": "sft",
+    "trl-preference": "preference",
+    "openai-dpo": "preference",
+    "trl-kto": "kto",
+}
+TOP_PHRASES = 25
+TOP_EXAMPLES = 5
+FETCH_ROWS = 2_048
+
+Progress = Callable[[str, int], None]
+
+
+class ExportError(RuntimeError):
+    """The export cannot run (no warehouse, an old one); the message says what to do."""
+
+
+@dataclass
+class ExportOptions:
+    data_dir: Path
+    config: HarvesterConfig
+    scope: Scope
+    formats: tuple[str, ...] = FORMATS
+    out_dir: Path | None = None
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    on_progress: Progress | None = None
+
+    @property
+    def target(self) -> Path:
+        return self.out_dir or self.data_dir / "exports" / self.scope.name
+
+
+@dataclass
+class ExportResult:
+    partner: str
+    out_dir: Path
+    manifest: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"partner": self.partner, "out_dir": str(self.out_dir), "manifest": self.manifest}
+
+
+def _sql(name: str) -> str:
+    return (EXPORT_SQL / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _open(data_dir: Path) -> duckdb.DuckDBPyConnection:
+    path = warehouse_path(data_dir)
+    if not path.is_file():
+        raise ExportError(f"no warehouse at {path}: run `harvester build --data {data_dir}` first")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS wh (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise ExportError(f"cannot open {path}: {exc}; rebuild it with `harvester build`") from None
+    con.execute("USE wh")
+    tables = {row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()}
+    missing = [m for m in MARTS if m not in tables]
+    if missing:
+        raise ExportError(
+            f"{path} lacks {', '.join(missing)}: it was built by another version; run "
+            f"`harvester build --data {data_dir}`"
+        )
+    return con
+
+
+def _rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+) -> Iterator[dict[str, Any]]:
+    reader = con.sql(sql, params=params or None).to_arrow_reader(FETCH_ROWS)
+    for batch in reader:
+        yield from batch.to_pylist()
+
+
+def _dedup_text(row: dict[str, Any], *texts: str) -> str:
+    """What varies between examples: the question (or code under review), and the texts."""
+    head = row.get("question_text") or row.get("diff_hunk") or row.get("thread_title") or ""
+    return "\n".join([head, *texts])
+
+
+class _Exporter:
+    def __init__(self, options: ExportOptions, con: duckdb.DuckDBPyConnection, root: Path):
+        self.options = options
+        self.con = con
+        self.root = root
+        cfg = options.config.export
+        self.body_chars = cfg.prompt_body_chars
+        self.splits = cfg.splits
+        self.redactor = Redactor()
+        self.sinks: dict[tuple[str, str, str], Sink] = {}
+        self.counts: dict[str, Counter[str]] = {s: Counter() for s in SUBSETS}
+        self.sources: dict[str, Counter[str]] = {s: Counter() for s in SUBSETS}
+        self.kto_labels: dict[str, Counter[bool]] = defaultdict(Counter)
+        self.dropped: dict[str, Counter[str]] = {s: Counter() for s in SUBSETS}
+        self.over_token_limit: Counter[str] = Counter()
+        self.comment_ids: set[str] = set()
+        self.extra: dict[str, Any] = {}
+
+    # ---------- shaping
+    def _prompt(self, row: dict[str, Any]) -> list[Message]:
+        user = self.redactor(user_message(row, self.body_chars))
+        return prompt_messages(user, self.options.scope.system_prompt)
+
+    def _text(self, value: str | None) -> str:
+        return self.redactor(value).strip() if value and value.strip() else ""
+
+    def _example(self, subset: str, row: dict[str, Any], **texts: Any) -> Example:
+        return Example(
+            subset=subset,
+            comment_id=row["comment_id"],
+            org=row["org"],
+            repo=row["repo"],
+            thread_id=row["thread_id"],
+            url=row.get("url"),
+            source=row.get("source", "feedback"),
+            score=row.get("score"),
+            prompt=self._prompt(row),
+            split=split_of(row["thread_id"], self.splits.train, self.splits.validation),
+            **texts,
+        )
+
+    # ---------- subsets
+    def _subset_rows(self, subset: str) -> Iterator[Example]:
+        dedup = Deduplicator(self.options.config.export.near_duplicate_threshold)
+        dropped = self.dropped[subset]
+        params = {"min_pair_margin": self.options.config.export.min_pair_margin}
+        sql = _sql(subset)
+        for row in _rows(self.con, sql, params if subset == "preference" else None):
+            if subset == "preference":
+                chosen, rejected = self._text(row["chosen_text"]), self._text(row["rejected_text"])
+                if not chosen or not rejected:
+                    dropped["empty"] += 1
+                    continue
+                if " ".join(chosen.split()) == " ".join(rejected.split()):
+                    dropped["chosen_equals_rejected"] += 1
+                    continue
+                verdict = dedup.check(_dedup_text(row, chosen, rejected))
+                example = self._example(
+                    subset,
+                    row,
+                    chosen=chosen,
+                    rejected=rejected,
+                    rejected_comment_id=row["rejected_comment_id"],
+                    margin=row["margin"],
+                )
+            else:
+                completion = self._text(row["completion_text"])
+                if not completion:
+                    dropped["empty"] += 1
+                    continue
+                verdict = dedup.check(_dedup_text(row, completion))
+                label = bool(row["desirable"]) if subset == "kto" else None
+                example = self._example(subset, row, completion=completion, label=label)
+            if verdict is not None:
+                dropped[f"{verdict}_duplicate"] += 1
+                continue
+            yield example
+
+    def _sink(self, fmt: str, subset: str, split: str) -> Sink:
+        key = (fmt, subset, split)
+        if key not in self.sinks:
+            if fmt == "hf":
+                path = self.root / "hf" / subset / f"{split}-00000-of-00001.parquet"
+                self.sinks[key] = ParquetSink(path, hf_schema(subset))
+            elif fmt.startswith("trl-"):
+                self.sinks[key] = ParquetSink(
+                    self.root / fmt / f"{split}.parquet", trl_schema(subset)
+                )
+            else:
+                self.sinks[key] = JsonlSink(self.root / fmt / f"{split}.jsonl")
+        return self.sinks[key]
+
+    def write_subset(self, subset: str, formats: list[str]) -> None:
+        progress = self.options.on_progress
+        done = 0
+        for example in self._subset_rows(subset):
+            trl = trl_record(example)
+            require_valid(trl_problems(trl, subset), f"{subset} example {example.id}")
+            openai = (
+                openai_record(example) if any(f.startswith("openai-") for f in formats) else None
+            )
+            if openai is not None:
+                kind = "dpo" if subset == "preference" else "sft"
+                require_valid(openai_problems(openai, kind), f"{subset} example {example.id}")
+                messages = openai.get("messages") or openai["input"]["messages"]
+                if estimated_tokens(messages) > TOKEN_LIMIT:
+                    self.over_token_limit[subset] += 1
+            for fmt in formats:
+                if fmt == "hf":
+                    record = hf_record(example)
+                elif fmt.startswith("trl-"):
+                    record = trl
+                else:
+                    assert openai is not None
+                    record = openai
+                self._sink(fmt, subset, example.split).write(record)
+            self.counts[subset][example.split] += 1
+            self.sources[subset][example.source] += 1
+            if subset == "kto":
+                self.kto_labels[example.split][bool(example.label)] += 1
+            self.comment_ids.add(example.comment_id)
+            if example.rejected_comment_id:
+                self.comment_ids.add(example.rejected_comment_id)
+            done += 1
+            if progress is not None and done % 1000 == 0:
+                progress(subset, done)
+        if progress is not None:
+            progress(subset, done)
+
+    # ---------- review tasks and prompt kit
+    def write_labelstudio(self) -> None:
+        params = {
+            "doubtful_similarity": self.options.config.export.doubtful_similarity,
+            "doubtful_margin": self.options.config.export.doubtful_margin,
+        }
+        tasks = []
+        reasons: Counter[str] = Counter()
+        for row in _rows(self.con, _sql("review_pairs"), params):
+            bot = self._text(row["bot_answer_text"])
+            other = self._text(row["human_text"] if row["human_text"] else row["other_text"])
+            if not bot or not other or bot == other:
+                continue
+            example = self._example("preference", row, rejected_comment_id=row["other_comment_id"])
+            prompt = "\n\n".join(m["content"] for m in example.prompt if m["role"] == "user")
+            first = ("bot", bot, row["comment_id"])
+            second = (
+                ("human", other, row["comment_id"])
+                if row["human_text"]
+                else ("bot", other, row["other_comment_id"])
+            )
+            if int(example.id, 16) % 2:  # show either side first, fixed per task
+                first, second = second, first
+            tasks.append(
+                {
+                    "id": example.id,
+                    "prompt": prompt,
+                    "answer1": first[1],
+                    "answer2": second[1],
+                    "answer1_source": first[0],
+                    "answer2_source": second[0],
+                    "answer1_comment_id": first[2],
+                    "answer2_comment_id": second[2],
+                    "reason": row["reason"],
+                    "org": row["org"],
+                    "repo": row["repo"],
+                    "url": row["url"],
+                }
+            )
+            reasons[row["reason"]] += 1
+            self.comment_ids.update(c for c in (row["comment_id"], row["other_comment_id"]) if c)
+        write_json(self.root / "labelstudio" / "tasks.json", tasks)
+        (self.root / "labelstudio" / "config.xml").write_text(LABEL_CONFIG, encoding="utf-8")
+        self.extra["labelstudio"] = {
+            "tasks": len(tasks),
+            "by_reason": dict(sorted(reasons.items())),
+        }
+
+    def write_prompt_kit(self) -> None:
+        secret_words = self._secret_words()
+        repos: dict[tuple[str, str], dict[str, Any]] = {}
+
+        def entry(org: str, repo: str) -> dict[str, Any]:
+            return repos.setdefault(
+                (org, repo), {"org": org, "repo": repo, "prefer": [], "avoid": [], "examples": []}
+            )
+
+        dropped = 0
+        for row in _rows(self.con, _sql("prompt_kit_phrases"), {"top_phrases": TOP_PHRASES}):
+            if set(row["phrase"].split()) & secret_words:
+                dropped += 1
+                continue
+            entry(row["org"], row["repo"])[row["advice"]].append(
+                {
+                    "phrase": row["phrase"],
+                    "weight": round(row["weight"], 4),
+                    "support": row["support"],
+                }
+            )
+        for row in _rows(self.con, _sql("prompt_kit_examples"), {"top_examples": TOP_EXAMPLES}):
+            entry(row["org"], row["repo"])["examples"].append(
+                {
+                    "question": self._text(row["question_text"]) or None,
+                    "bot_answer": self._text(row["before_text"]),
+                    "corrected_answer": self._text(row["after_text"]),
+                    "word_diff": self._text(row["word_diff"]),
+                    "similarity": row["similarity"],
+                    "url": row["url"],
+                }
+            )
+            self.comment_ids.add(row["comment_id"])
+        index = []
+        for (org, repo), value in sorted(repos.items()):
+            rel = f"{org}/{repo}.json"
+            write_json(self.root / "prompt-kit" / rel, value)
+            index.append(
+                {
+                    "org": org,
+                    "repo": repo,
+                    "file": rel,
+                    "prefer": len(value["prefer"]),
+                    "avoid": len(value["avoid"]),
+                    "examples": len(value["examples"]),
+                }
+            )
+        write_json(self.root / "prompt-kit" / "index.json", index)
+        self.extra["prompt-kit"] = {
+            "repositories": len(index),
+            "phrases_dropped_as_sensitive": dropped,
+        }
+
+    def _secret_words(self) -> set[str]:
+        """Words of secrets and e-mail addresses in the scope's texts: phrases holding one go."""
+        words: set[str] = set()
+        sql = (
+            "select answer_text, before_text, after_text from export_answers "
+            "where regexp_matches(concat_ws(' ', answer_text, before_text, after_text), "
+            "'@|_|-----BEGIN|AKIA|ASIA|sk-|xox|AIza|eyJ|://|(?i)password|secret|key|token|bearer')"
+        )
+        for row in _rows(self.con, sql):
+            for text in row.values():
+                if text:
+                    words |= sensitive_words(text)
+        return words
+
+    # ---------- manifest
+    def run_ids(self) -> list[str]:
+        if not self.comment_ids:
+            return []
+        ids = pa.table({"comment_id": sorted(self.comment_ids)})
+        self.con.register("export_comment_ids", ids)
+        rows = self.con.execute(
+            "select distinct unnest([run_id, hydrated_run_id]) as run_id from export_answers "
+            "where comment_id in (select comment_id from export_comment_ids)"
+        ).fetchall()
+        return sorted(r[0] for r in rows if r[0])
+
+
+def _kto_balance(labels: dict[str, Counter[bool]]) -> dict[str, Any]:
+    train = labels.get("train", Counter())
+    desirable, undesirable = train[True], train[False]
+    balance: dict[str, Any] = {
+        "splits": {
+            split: {"desirable": labels[split][True], "undesirable": labels[split][False]}
+            for split in SPLITS
+            if split in labels
+        },
+        "train_desirable": desirable,
+        "train_undesirable": undesirable,
+    }
+    if desirable and undesirable:
+        # TRL: desirable_weight * D / (undesirable_weight * U) should lie in [1, 4/3].
+        if desirable >= undesirable:
+            weights = (1.0, int(desirable / undesirable * 1000) / 1000)
+        else:
+            weights = (-(-undesirable * 1000 // desirable) / 1000, 1.0)
+        balance["suggested"] = {"desirable_weight": weights[0], "undesirable_weight": weights[1]}
+        balance["weighted_ratio"] = round(weights[0] * desirable / (weights[1] * undesirable), 4)
+    else:
+        balance["warning"] = "KTO needs both labels in train; this split has only one or none"
+    return balance
+
+
+def run_export(options: ExportOptions) -> ExportResult:
+    """Write one scope's training sets under `options.target`; returns its manifest."""
+    unknown = [f for f in options.formats if f not in FORMATS]
+    if unknown:
+        raise ExportError(f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+    formats = [f for f in FORMATS if f in options.formats]
+    con = _open(options.data_dir)
+    try:
+        con.register("export_scope", options.scope.table())
+        con.execute(f"create temp table export_answers as {_sql('answers')}")
+        built_at = con.execute("select value from build_info where key = 'built_at'").fetchone()
+        target = options.target
+        with StagingDir(target) as root:
+            exporter = _Exporter(options, con, root)
+            for subset in SUBSETS:
+                wanted = [f for f in formats if SUBSET_OF.get(f) == subset or f == "hf"]
+                if wanted:
+                    exporter.write_subset(subset, wanted)
+            if "labelstudio" in formats:
+                exporter.write_labelstudio()
+            if "prompt-kit" in formats:
+                exporter.write_prompt_kit()
+            manifest = _manifest(options, exporter, formats, built_at[0] if built_at else None)
+            if "hf" in formats:
+                _write_card(root, options, exporter, manifest)
+            rows = {sink.path: sink.rows for sink in exporter.sinks.values()}
+            for sink in exporter.sinks.values():
+                sink.close()
+            manifest["files"] = file_entries(root, rows)
+            write_json(root / "manifest.json", manifest)
+    finally:
+        con.close()
+    return ExportResult(options.scope.name, target, manifest)
+
+
+def _manifest(
+    options: ExportOptions, exporter: _Exporter, formats: list[str], built_at: str | None
+) -> dict[str, Any]:
+    cfg = options.config.export
+    subsets = {
+        subset: {
+            **{split: exporter.counts[subset][split] for split in SPLITS},
+            "total": sum(exporter.counts[subset].values()),
+            "by_source": dict(sorted(exporter.sources[subset].items())),
+            "dropped": dict(sorted(exporter.dropped[subset].items())),
+            "over_token_limit": exporter.over_token_limit[subset],
+        }
+        for subset in SUBSETS
+        if any(SUBSET_OF.get(f) == subset or f == "hf" for f in formats)
+    }
+    scope = options.scope
+    manifest: dict[str, Any] = {
+        "partner": scope.name,
+        "orgs": list(scope.orgs),
+        "repos": list(scope.repos),
+        "license": scope.license,
+        "created_at": options.now().isoformat(),
+        "harvester_version": __version__,
+        "warehouse_built_at": built_at,
+        "formats": formats,
+        "subsets": subsets,
+        "redactions": {
+            "by_kind": exporter.redactor.as_dict(),
+            "texts_changed": exporter.redactor.texts_changed,
+        },
+        "source_run_ids": exporter.run_ids(),
+        "settings": {
+            "min_positive_score": cfg.min_positive_score,
+            "max_negative_score": cfg.max_negative_score,
+            "trivial_edit_distance": options.config.feedback.trivial_edit_distance,
+            "min_pair_margin": cfg.min_pair_margin,
+            "near_duplicate_threshold": cfg.near_duplicate_threshold,
+            "doubtful_similarity": cfg.doubtful_similarity,
+            "doubtful_margin": cfg.doubtful_margin,
+            "prompt_body_chars": cfg.prompt_body_chars,
+            "splits": {
+                "train": cfg.splits.train,
+                "validation": cfg.splits.validation,
+                "test": cfg.splits.test,
+            },
+            "system_prompt": bool(scope.system_prompt),
+        },
+        **exporter.extra,
+    }
+    if "kto" in subsets:
+        manifest["kto_label_balance"] = _kto_balance(exporter.kto_labels)
+    return manifest
+
+
+def _write_card(
+    root: Path, options: ExportOptions, exporter: _Exporter, manifest: dict[str, Any]
+) -> None:
+    files = {
+        subset: {
+            split: f"{subset}/{split}-*.parquet"
+            for split in SPLITS
+            if exporter.counts[subset][split]
+        }
+        for subset in SUBSETS
+        if sum(exporter.counts[subset].values())
+    }
+    counts = {s: dict(exporter.counts[s]) for s in SUBSETS}
+    card = dataset_card(
+        partner=options.scope.name,
+        license=options.scope.license,
+        description=options.scope.description,
+        files=files,
+        counts=counts,
+        manifest=manifest,
+    )
+    (root / "hf").mkdir(exist_ok=True)
+    (root / "hf" / "README.md").write_text(card, encoding="utf-8")
+
+
+LABEL_CONFIG = """<View>
+  <Header value="Which answer is better?"/>
+  <Text name="prompt" value="$prompt"/>
+  <Pairwise name="comparison" toName="answer1,answer2"/>
+  <View style="display: flex; gap: 1em">
+    <Text name="answer1" value="$answer1"/>
+    <Text name="answer2" value="$answer2"/>
+  </View>
+</View>
+"""

@@ -1,0 +1,121 @@
+"""Redaction of secrets and personal data from exported text.
+
+Patterns are the publicly documented shapes of credentials (GitHub's token prefixes, AWS access
+key ids, PEM private keys, Slack, OpenAI, Google keys, JWTs), credentials in URLs and
+`Authorization:` headers, `key = value` assignments of secret-looking names, and e-mail
+addresses. Every regex is anchored on a literal prefix or is a bounded character-class run, so
+none can backtrack badly on a 1 MB body. Each match becomes `[redacted-KIND]`; counts per kind
+go into the export's manifest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+# Order matters: a private key block may contain things that look like other secrets.
+PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "private-key",
+        re.compile(
+            r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+            r"(?:[\s\S]{0,20000}?-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|[^\n]*)"
+        ),
+    ),
+    (
+        "github-token",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})\b"),
+    ),
+    ("aws-access-key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b")),
+    ("openai-key", re.compile(r"\bsk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_-]{20,200}")),
+    ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,200}")),
+    ("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
+    (
+        "jwt",
+        re.compile(r"\beyJ[A-Za-z0-9_-]{8,2000}\.eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{8,2000}"),
+    ),
+    (
+        "auth-header",
+        re.compile(
+            r"(?i)(?P<keep>\b(?:authorization:\s{0,3}(?:bearer|token|basic)|bearer)\s{1,3})"
+            r"[A-Za-z0-9._~+/=-]{16,2000}"
+        ),
+    ),
+    ("url-credentials", re.compile(r"(?P<keep>://)[^/\s:@]{1,200}:[^/\s@]{1,200}(?=@)")),
+    (
+        "secret-assignment",
+        re.compile(
+            r"(?i)(?P<keep>\b(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?key|client[_-]?secret"
+            r"|auth[_-]?token|access[_-]?token|password|passwd)[\"']?\s{0,3}[:=]\s{0,3}[\"']?)"
+            r"(?=[^\s\"',;]{0,200}\d)[^\s\"',;]{8,200}"
+        ),
+    ),
+    (
+        "email",
+        re.compile(
+            r"(?<![A-Za-z0-9._%+-])(?!git@)[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b"
+        ),
+    ),
+)
+
+KINDS = tuple(kind for kind, _ in PATTERNS)
+
+
+@dataclass
+class Redactor:
+    """Replaces secrets and e-mail addresses; counts what it replaced, per kind."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    texts_changed: int = 0
+
+    def __call__(self, text: str) -> str:
+        return self.redact(text)
+
+    def redact(self, text: str) -> str:
+        changed = False
+        for kind, pattern in PATTERNS:
+            repl = (
+                rf"\g<keep>[redacted-{kind}]"
+                if "keep" in pattern.groupindex
+                else f"[redacted-{kind}]"
+            )
+            text, n = pattern.subn(repl, text)
+            if n:
+                self.counts[kind] += n
+                changed = True
+        if changed:
+            self.texts_changed += 1
+        return text
+
+    def as_dict(self) -> dict[str, int]:
+        return {kind: self.counts.get(kind, 0) for kind in KINDS}
+
+
+def contains_secret(text: str) -> bool:
+    """Whether any pattern matches (case-insensitive for lower-cased phrases)."""
+    return any(pattern.search(text) for _, pattern in PATTERNS) or bool(_LOWER_TOKEN.search(text))
+
+
+# Lower-cased tokens (phrase weights are lower-cased): the token prefixes in any case.
+_LOWER_TOKEN = re.compile(
+    r"(?i)\b(?:gh[pousr]_[a-z0-9]{20,}|github_pat_[a-z0-9_]{20,}|(?:akia|asia)[0-9a-z]{16}|"
+    r"sk_(?:proj|ant|live|test)_[a-z0-9_]{16,}|xox[abposr]_[a-z0-9_]{10,}|aiza[0-9a-z_]{35})"
+)
+
+
+_WORDS = re.compile(r"[a-z0-9_]+")
+
+
+def sensitive_words(text: str) -> set[str]:
+    """Lower-cased words (as phrase weights tokenise) of the secrets and e-mail local parts in
+    `text`: a phrase holding one of them would leak a piece of it."""
+    words: set[str] = set()
+    for kind, pattern in PATTERNS:
+        for match in pattern.finditer(text):
+            found = match.group(0)
+            if kind == "email":
+                words |= set(_WORDS.findall(found.split("@", 1)[0].lower()))
+            else:
+                words |= {w for w in _WORDS.findall(found.lower()) if len(w) >= 8}
+    return words
