@@ -5,8 +5,8 @@ review, and the completion texts), not the thread context several answers share.
 - **Exact**: equal once whitespace runs are collapsed and case is folded.
 - **Near**: Jaccard similarity of word 3-gram shingles at or above `threshold` (default
   0.8: one changed word in a 30-word answer), estimated with MinHash (datasketch, 64
-  permutations), found through LSH buckets, then confirmed on the estimate. The first example in the export's order wins, so which one is kept
-  is deterministic.
+  permutations), found through LSH buckets, then confirmed on the estimate. The first
+  example in the export's order wins, so which one is kept is deterministic.
 """
 
 from __future__ import annotations

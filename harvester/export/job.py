@@ -437,7 +437,7 @@ def run_export(options: ExportOptions) -> ExportResult:
     try:
         con.register("export_scope", options.scope.table())
         con.execute(f"create temp table export_answers as {_sql('answers')}")
-        built_at = con.execute("select value from build_info where key = 'built_at'").fetchone()
+        built_at = con.execute("select value from build_info where key = 'built_at'").fetchall()
         target = options.target
         with StagingDir(target) as root:
             exporter = _Exporter(options, con, root)
@@ -449,7 +449,7 @@ def run_export(options: ExportOptions) -> ExportResult:
                 exporter.write_labelstudio()
             if "prompt-kit" in formats:
                 exporter.write_prompt_kit()
-            manifest = _manifest(options, exporter, formats, built_at[0] if built_at else None)
+            manifest = _manifest(options, exporter, formats, built_at[0][0] if built_at else None)
             if "hf" in formats:
                 _write_card(root, options, exporter, manifest)
             rows = {sink.path: sink.rows for sink in exporter.sinks.values()}
