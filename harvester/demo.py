@@ -14,8 +14,9 @@ from rich.table import Table
 
 from harvester.auth import StaticToken
 from harvester.build import BuildOptions, build
-from harvester.config import default_config
+from harvester.config import HarvesterConfig, config_from_mapping, default_config
 from harvester.crawl import CrawlOptions, Source, run_crawl
+from harvester.export import ExportOptions, partner_scope, run_export
 from harvester.operator import bot_rules, crawl_progress
 from harvester.simulator.server import Simulator, SimulatorSettings
 from harvester.simulator.truth import export_truth, summary
@@ -50,6 +51,27 @@ async def _probe(url: str, org: str) -> tuple[dict[str, Any], dict[str, str]]:
     return body["data"], rate_headers
 
 
+def demo_config(orgs: list[str]) -> HarvesterConfig:
+    """Two demo partners, so the export shows its isolation: UbiquityOS's own orgs, the rest."""
+    own = [o for o in orgs if o.startswith("ubiquity-os")]
+    others = [o for o in orgs if o not in own]
+    partners: dict[str, Any] = {}
+    if own:
+        partners["ubiquityos"] = {
+            "orgs": own,
+            "license": "mit",
+            "system_prompt": "You are UbiquityOS, an assistant for open-source contributors.",
+            "description": "Demo: UbiquityOS answers in its own organisations (simulated).",
+        }
+    if others:
+        partners["community"] = {
+            "orgs": others,
+            "license": "cc-by-4.0",
+            "description": "Demo: answers in the other organisations (simulated).",
+        }
+    return config_from_mapping({"partners": partners})
+
+
 async def run_demo(
     data: Path, *, seed: int, scale: str, console: Console, quiet: bool = False
 ) -> dict[str, Any]:
@@ -82,9 +104,18 @@ async def run_demo(
         steps["crawl_s"] = time.perf_counter() - t0
         stats = sim.stats.as_dict()
         url = sim.url
-    t0 = time.perf_counter()
-    built = build(BuildOptions(data))
-    steps["build_s"] = time.perf_counter() - t0
+    config = demo_config([o.login for o in world.orgs])
+    with console.status("building the warehouse...") if not quiet else _null():
+        t0 = time.perf_counter()
+        built = build(BuildOptions(data, config))
+        steps["build_s"] = time.perf_counter() - t0
+    exports = {}
+    with console.status("exporting training sets...") if not quiet else _null():
+        t0 = time.perf_counter()
+        for name in config.partners:
+            done = run_export(ExportOptions(data, config, partner_scope(config, name)))
+            exports[name] = {"out_dir": str(done.out_dir), **_export_summary(done.manifest)}
+        steps["export_s"] = time.perf_counter() - t0
     org = probed["organization"]
     return {
         "seed": seed,
@@ -101,10 +132,21 @@ async def run_demo(
         },
         "crawl": crawled.as_dict(),
         "warehouse": {"path": str(built.warehouse), **built.marts},
+        "exports": exports,
         "truth_dir": str(truth_dir),
         "truth_tables": tables,
         "timings_s": {k: round(v, 3) for k, v in steps.items()},
         "elapsed_s": round(time.perf_counter() - started, 3),
+    }
+
+
+def _export_summary(manifest: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "orgs": manifest["orgs"],
+        "examples": {s: v["total"] for s, v in manifest["subsets"].items()},
+        "redacted": sum(manifest["redactions"]["by_kind"].values()),
+        "review_tasks": manifest.get("labelstudio", {}).get("tasks", 0),
+        "kto_label_balance": manifest.get("kto_label_balance", {}),
     }
 
 
@@ -163,9 +205,21 @@ def render_summary(result: dict[str, Any], out: Console) -> None:
         f'try `harvester sql --data {data} "select label, count(*) from feedback group by label"`',
         highlight=False,
     )
+    for name, done in result["exports"].items():
+        examples = done["examples"]
+        out.print(
+            f"Export {name} ({', '.join(done['orgs'])}): {examples['sft']:,} SFT demonstrations, "
+            f"{examples['preference']:,} preference pairs, {examples['kto']:,} KTO examples, "
+            f"{done['review_tasks']:,} review tasks, {done['redacted']:,} redactions -> "
+            f"{done['out_dir']}/ (TRL and OpenAI files, a Hugging Face dataset in hf/, "
+            "manifest.json)",
+            highlight=False,
+        )
     out.print(
         f"Next: `harvester status --data {data}` for runs and watermarks; "
         "`harvester simulate serve` to explore the API; `harvester crawl --org ORG` with "
-        "GITHUB_TOKEN set for real data.",
+        "GITHUB_TOKEN set for real data, then `harvester build` and "
+        "`harvester export --partner NAME` (partners in harvester.toml, see "
+        "harvester.example.toml).",
         highlight=False,
     )

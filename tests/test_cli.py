@@ -43,6 +43,12 @@ def test_demo_crawls_the_simulator_and_matches_its_world(tmp_path: Path) -> None
     assert crawl["counts"]["bot_comments"] == world["bot_comments"]
     assert crawl["counts"]["reactions"] == world["reactions_on_bot_comments"]
     assert (tmp_path / "raw" / "comments").is_dir()
+    exports = report["exports"]
+    assert set(exports) == {"ubiquityos", "community"}
+    for name, done in exports.items():
+        manifest = json.loads((tmp_path / "exports" / name / "manifest.json").read_text())
+        assert manifest["partner"] == name and manifest["orgs"] == done["orgs"]
+        assert (tmp_path / "exports" / name / "hf" / "README.md").is_file()
     again = runner.invoke(app, ["demo", "--scale", "tiny", "--data", str(tmp_path), "--json"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["crawl"]["points"] < crawl["points"]
@@ -53,6 +59,7 @@ def test_demo_prints_a_summary_a_newcomer_understands(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "bot comments" in result.output
     assert "Next:" in result.output
+    assert "Export ubiquityos" in result.output and "preference pairs" in result.output
 
 
 def test_status_after_a_demo_lists_the_run(tmp_path: Path) -> None:
