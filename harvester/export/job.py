@@ -437,6 +437,8 @@ def run_export(options: ExportOptions) -> ExportResult:
     try:
         con.register("export_scope", options.scope.table())
         con.execute(f"create temp table export_answers as {_sql('answers')}")
+        progress = options.on_progress or (lambda stage, done: None)
+        progress("answers", con.execute("select count(*) from export_answers").fetchall()[0][0])
         built_at = con.execute("select value from build_info where key = 'built_at'").fetchall()
         target = options.target
         with StagingDir(target) as root:
@@ -447,8 +449,10 @@ def run_export(options: ExportOptions) -> ExportResult:
                     exporter.write_subset(subset, wanted)
             if "labelstudio" in formats:
                 exporter.write_labelstudio()
+                progress("labelstudio", exporter.extra["labelstudio"]["tasks"])
             if "prompt-kit" in formats:
                 exporter.write_prompt_kit()
+                progress("prompt-kit", exporter.extra["prompt-kit"]["repositories"])
             manifest = _manifest(options, exporter, formats, built_at[0][0] if built_at else None)
             if "hf" in formats:
                 _write_card(root, options, exporter, manifest)
@@ -456,6 +460,7 @@ def run_export(options: ExportOptions) -> ExportResult:
             for sink in exporter.sinks.values():
                 sink.close()
             manifest["files"] = file_entries(root, rows)
+            progress("files", len(manifest["files"]))
             write_json(root / "manifest.json", manifest)
     finally:
         con.close()
