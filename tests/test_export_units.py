@@ -202,3 +202,32 @@ def test_trl_shapes() -> None:
         "rejected": [_msg("assistant", "a")],
     }
     assert trl_problems(same, "preference") == ["chosen and rejected are the same text"]
+
+
+def _reference_redact(text: str) -> str:
+    from harvester.export.redact import PATTERNS
+
+    for kind, pattern in PATTERNS:
+        keep = "keep" in pattern.groupindex
+        text = pattern.sub(rf"\g<keep>[redacted-{kind}]" if keep else f"[redacted-{kind}]", text)
+    return text
+
+
+def test_every_kind_has_needles() -> None:
+    from harvester.export.redact import KINDS, NEEDLES
+
+    assert set(NEEDLES) == set(KINDS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([c for c, _ in CASES] + ["plain words", "Key: ", "@", "://x:y@", "\n"]),
+        max_size=6,
+    ).map(" ".join)
+)
+def test_needle_prefilter_and_cache_change_nothing(text: str) -> None:
+    redactor = Redactor()
+    assert redactor(text) == _reference_redact(text)
+    assert redactor(text) == _reference_redact(text)  # from the cache, counted again
+    assert sum(redactor.counts.values()) % 2 == 0

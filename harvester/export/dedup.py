@@ -30,6 +30,12 @@ def _hash32(data: bytes) -> int:
     return zlib.crc32(data)
 
 
+# One set of permutations for every signature: drawing them per MinHash costs more than the
+# hashing itself.
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1).permutations
+_SCHEME = MinHash(num_perm=NUM_PERM, seed=1).scheme
+
+
 def normalise(text: str) -> str:
     return _SPACE.sub(" ", text).strip().casefold()
 
@@ -62,7 +68,12 @@ class Deduplicator:
         if self._lsh is not None:
             grams = shingles(text)
             if grams:
-                signature = MinHash(num_perm=NUM_PERM, hashfunc=_hash32)
+                signature = MinHash(
+                    num_perm=NUM_PERM,
+                    hashfunc=_hash32,
+                    permutations=_PERMUTATIONS,
+                    scheme=_SCHEME,
+                )
                 signature.update_batch(list(grams))
                 for key in self._lsh.query(signature):
                     if self._signatures[key].jaccard(signature) >= self.threshold:

@@ -139,6 +139,10 @@ def _rows(
         yield from batch.to_pylist()
 
 
+def _length(messages: list[Message]) -> int:
+    return sum(len(m["content"]) for m in messages)
+
+
 def _dedup_text(row: dict[str, Any], *texts: str) -> str:
     """What varies between examples: the question (or code under review), and the texts."""
     head = row.get("question_text") or row.get("diff_hunk") or row.get("thread_title") or ""
@@ -249,9 +253,9 @@ class _Exporter:
             if openai is not None:
                 kind = "dpo" if subset == "preference" else "sft"
                 require_valid(openai_problems(openai, kind), f"{subset} example {example.id}")
-                messages = openai.get("messages") or openai["input"]["messages"]
-                if estimated_tokens(messages) > TOKEN_LIMIT:
-                    self.over_token_limit[subset] += 1
+            longest = trl.get("completion") or max(trl["chosen"], trl["rejected"], key=_length)
+            if estimated_tokens([*example.prompt, *longest]) > TOKEN_LIMIT:
+                self.over_token_limit[subset] += 1
             for fmt in formats:
                 if fmt == "hf":
                     record = hf_record(example)
@@ -381,7 +385,8 @@ class _Exporter:
         sql = (
             "select answer_text, before_text, after_text from export_answers "
             "where regexp_matches(concat_ws(' ', answer_text, before_text, after_text), "
-            "'@|_|-----BEGIN|AKIA|ASIA|sk-|xox|AIza|eyJ|://|(?i)password|secret|key|token|bearer')"
+            "'@|gh[pousr]_|github_pat_|-----BEGIN|AKIA|ASIA|sk-|xox|AIza|eyJ|://|"
+            "(?i)password|passwd|secret|api.?key|access.?key|token|bearer')"
         )
         for row in _rows(self.con, sql):
             for text in row.values():
