@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from harvester.export.dedup import Deduplicator, shingles
 from harvester.export.prompts import TRUNCATED, prompt_messages, truncate, user_message
-from harvester.export.redact import Redactor, contains_secret, sensitive_words
+from harvester.export.redact import Redactor, candidate_words, contains_secret, sensitive_words
 from harvester.export.splits import split_of, thread_fraction
 from harvester.export.validate import openai_problems, trl_problems
 
@@ -231,3 +231,17 @@ def test_needle_prefilter_and_cache_change_nothing(text: str) -> None:
     assert redactor(text) == _reference_redact(text)
     assert redactor(text) == _reference_redact(text)  # from the cache, counted again
     assert sum(redactor.counts.values()) % 2 == 0
+
+
+@pytest.mark.parametrize(("text", "kind"), CASES)
+def test_duckdb_candidates_cover_what_redaction_finds(text: str, kind: str) -> None:
+    import duckdb
+
+    from harvester.export.job import SENSITIVE_CANDIDATES
+
+    found = duckdb.sql(
+        "select unnest(regexp_extract_all($t, $p)) as f",
+        params={"t": text, "p": SENSITIVE_CANDIDATES},
+    ).fetchall()
+    covered = set().union(*(candidate_words(f) for (f,) in found)) if found else set()
+    assert sensitive_words(text) <= covered, kind

@@ -33,7 +33,7 @@ from harvester.export.records import (
     trl_record,
     trl_schema,
 )
-from harvester.export.redact import Redactor, sensitive_words
+from harvester.export.redact import Redactor, candidate_words
 from harvester.export.scope import Scope
 from harvester.export.sinks import (
     JsonlSink,
@@ -70,6 +70,18 @@ SUBSET_OF = {
     "openai-dpo": "preference",
     "trl-kto": "kto",
 }
+# RE2 (no look-arounds): a superset of what harvester.export.redact replaces.
+SENSITIVE_CANDIDATES = (
+    r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}"
+    r"|gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}"
+    r"|(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,200}|xox[abposr]-[A-Za-z0-9-]{10,200}"
+    r"|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,1000}\.[A-Za-z0-9_.-]{8,1000}"
+    r"|-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-{0,5}[^-]{0,1000}"
+    r"|://[^/\s:@]{1,200}:[^/\s@]{1,200}@"
+    r"|(?i:(?:authorization:\s{0,3}(?:bearer|token|basic)|bearer)\s{1,3}[A-Za-z0-9._~+/=-]{16,1000})"
+    r"|(?i:(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?key|client[_-]?secret|auth[_-]?token"
+    r"|access[_-]?token|password|passwd)[\"']?\s{0,3}[:=]\s{0,3}[\"']?[^\s\"',;]{8,200})"
+)
 TOP_PHRASES = 25
 TOP_EXAMPLES = 5
 FETCH_ROWS = 2_048
@@ -380,18 +392,18 @@ class _Exporter:
         }
 
     def _secret_words(self) -> set[str]:
-        """Words of secrets and e-mail addresses in the scope's texts: phrases holding one go."""
+        """Words of secrets and e-mail addresses in the scope's texts: phrases holding one go.
+
+        DuckDB finds the candidates (RE2, in parallel: broader than the redaction patterns,
+        which is the safe side); Python tokenises them as the phrase weights were."""
         words: set[str] = set()
         sql = (
-            "select answer_text, before_text, after_text from export_answers "
-            "where regexp_matches(concat_ws(' ', answer_text, before_text, after_text), "
-            "'@|gh[pousr]_|github_pat_|-----BEGIN|AKIA|ASIA|sk-|xox|AIza|eyJ|://|"
-            "(?i)password|passwd|secret|api.?key|access.?key|token|bearer')"
+            "select distinct unnest(regexp_extract_all(text, $pattern)) as found from ("
+            "select unnest([answer_text, before_text, after_text]) as text from export_answers"
+            ") where text is not null"
         )
-        for row in _rows(self.con, sql):
-            for text in row.values():
-                if text:
-                    words |= sensitive_words(text)
+        for row in _rows(self.con, sql, {"pattern": SENSITIVE_CANDIDATES}):
+            words |= candidate_words(row["found"])
         return words
 
     # ---------- manifest

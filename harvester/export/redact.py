@@ -154,3 +154,12 @@ def sensitive_words(text: str) -> set[str]:
             else:
                 words |= {w for w in _WORDS.findall(found.lower()) if len(w) >= 8}
     return words
+
+
+def candidate_words(found: str) -> set[str]:
+    """`sensitive_words` of a candidate DuckDB found, plus its long words unless it is an
+    e-mail address (a private key's body lines, a value after `password=`)."""
+    words = sensitive_words(found)
+    if "@" not in found or "://" in found:
+        words |= {w for w in _WORDS.findall(found.lower()) if len(w) >= 8}
+    return words

@@ -113,6 +113,10 @@ class StagingDir:
 
     def __enter__(self) -> Path:
         self.target.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in self.target.parent.glob(f".{self.target.name}.*-*.tmp"):
+            shutil.rmtree(leftover, ignore_errors=True)  # a killed export's staging folder
+        for leftover in self.target.parent.glob(f".{self.target.name}.old-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
         self.path.mkdir()
         return self.path
 
