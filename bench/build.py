@@ -376,7 +376,7 @@ def run_once(
     started = time.perf_counter()
     options = BuildOptions(data, config=config, reuse_cache=reuse, workers=workers or 1)
     if memory_limit:
-        options.memory_limit = memory_limit
+        options.memory_limit = None if memory_limit == "none" else memory_limit
     result = build(options)
     seconds = time.perf_counter() - started
     slowest = sorted(result.models, key=lambda m: -m.seconds)[:8]
@@ -398,7 +398,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--only", choices=("cold", "warm", "both"), default="both")
-    parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 2GB")
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        help="DuckDB memory_limit, e.g. 2GB; none for DuckDB's own (default: the build's, 3GB)",
+    )
     parser.add_argument("--run-once", choices=("cold", "warm"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     data = args.data or Path(f"/tmp/bench_build_{args.comments}_{args.seed}")

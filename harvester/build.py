@@ -316,8 +316,9 @@ class BuildOptions:
     workers: int = 1
     """Processes for the Python stages (parsing, linking, diffs, phrases); 1 runs them in
     this process. More only pays where the machine has real cores to spare (BENCHMARKS.md)."""
-    memory_limit: str | None = None
-    """DuckDB's memory limit, e.g. "2GB" (default: DuckDB's, 80% of RAM)."""
+    memory_limit: str | None = "3GB"
+    """DuckDB's memory limit (it spills beyond it); None: DuckDB's own, 80% of RAM, which a
+    1M-comment build fills to 10 GB (BENCHMARKS.md)."""
     reuse_cache: bool = True
     """Reuse the previous warehouse's Python stage results (parses, question links, diffs)
     for unchanged inputs, when the code and [bots] are unchanged."""

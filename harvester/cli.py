@@ -416,6 +416,14 @@ def build(
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Processes for parsing and linking.")
     ] = 1,
+    memory_limit: Annotated[
+        str,
+        typer.Option(
+            "--memory-limit",
+            help="DuckDB's memory limit (it spills to disk beyond it), e.g. 3GB; 'none' for "
+            "DuckDB's own (80% of RAM).",
+        ),
+    ] = "3GB",
     json_out: JsonOpt = False,
 ) -> None:
     """Build DATA/warehouse.duckdb from DATA/raw: the SQL models of warehouse/, in order.
@@ -433,6 +441,8 @@ def build(
       harvester build
 
       harvester build --data /srv/harvest --config harvester.toml --json
+
+      harvester build --workers 2 --memory-limit 6GB
     """
     from harvester.build import BuildLocked, BuildOptions, ModelError
     from harvester.build import build as run_build
@@ -443,10 +453,26 @@ def build(
         cfg = load_config(config)
     except ConfigError as exc:
         raise _fail(str(exc), ExitCode.USAGE) from None
+    if memory_limit.lower() != "none":
+        import duckdb
+
+        try:
+            duckdb.connect().execute("SET memory_limit = ?", [memory_limit])
+        except duckdb.Error:
+            raise _fail(
+                f"--memory-limit {memory_limit!r}: give a size such as 3GB or 500MB, or none",
+                ExitCode.USAGE,
+            ) from None
     data_dir = data or Path(cfg.storage.data_dir)
     try:
         with build_progress(console, enabled=not json_out) as on_progress:
-            options = BuildOptions(data_dir, cfg, workers=workers, on_progress=on_progress)
+            options = BuildOptions(
+                data_dir,
+                cfg,
+                workers=workers,
+                memory_limit=None if memory_limit.lower() == "none" else memory_limit,
+                on_progress=on_progress,
+            )
             result = run_build(options)
     except BuildLocked as exc:
         raise _fail(str(exc), ExitCode.LOCKED) from None

@@ -96,3 +96,10 @@ def test_build_with_a_bad_config_exits_2(tmp_path: Path) -> None:
     config.write_text("[feedback]\ncorrection_weight = 'lots'\n")
     result = runner.invoke(app, ["build", "--data", str(tmp_path), "--config", str(config)])
     assert result.exit_code == ExitCode.USAGE and "correction_weight" in result.output
+
+
+def test_build_with_a_bad_memory_limit_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["build", "--data", str(tmp_path), "--memory-limit", "lots"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "--memory-limit 'lots'" in result.output
+    assert not (tmp_path / "warehouse.duckdb").exists()
