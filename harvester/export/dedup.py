@@ -4,9 +4,10 @@ An example's dedup text is what varies between examples (the question, or the co
 review, and the completion texts), not the thread context several answers share.
 - **Exact**: equal once whitespace runs are collapsed and case is folded.
 - **Near**: Jaccard similarity of word 3-gram shingles at or above `threshold` (default
-  0.8: one changed word in a 30-word answer), estimated with MinHash (datasketch, 64
-  permutations), found through LSH buckets, then confirmed on the estimate. The first
-  example in the export's order wins, so which one is kept is deterministic.
+  0.8: one changed word in a 30-word answer), estimated with a 128-value MinHash signature,
+  found through datasketch's LSH buckets (tuned to miss few: candidates are confirmed on the
+  estimate anyway). The first example in the export's order wins, so which one is kept is
+  deterministic.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import re
 import zlib
 from typing import Literal
 
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+import numpy as np
+from datasketch import LeanMinHash, MinHashLSH
 
-NUM_PERM = 64
+NUM_PERM = 128
 SHINGLE = 3
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
@@ -26,14 +28,21 @@ _SPACE = re.compile(r"\s+")
 Verdict = Literal["exact", "near"]
 
 
-def _hash32(data: bytes) -> int:
-    return zlib.crc32(data)
+_RNG = np.random.default_rng(20_24)
+# Multiply-shift hashing: odd 64-bit multipliers, the high 32 bits of the product.
+_MULTIPLY = _RNG.integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)
+_ADD = _RNG.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64)
+_SHIFT = np.uint64(32)
 
 
-# One set of permutations for every signature: drawing them per MinHash costs more than the
-# hashing itself.
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1).permutations
-_SCHEME = MinHash(num_perm=NUM_PERM, seed=1).scheme
+def signature(grams: set[bytes]) -> np.ndarray:
+    """The MinHash signature (NUM_PERM 32-bit minima) of a set of shingles, in one numpy pass
+    (building a datasketch MinHash per text costs more than this whole function)."""
+    hashed = np.fromiter((zlib.crc32(g) for g in grams), dtype=np.uint64, count=len(grams))
+    with np.errstate(over="ignore"):
+        permuted = (hashed[:, None] * _MULTIPLY + _ADD) >> _SHIFT
+    minima: np.ndarray = permuted.min(axis=0).astype(np.uint32)
+    return minima
 
 
 def normalise(text: str) -> str:
@@ -54,8 +63,12 @@ class Deduplicator:
     def __init__(self, threshold: float = 0.8) -> None:
         self.threshold = threshold
         self._exact: set[bytes] = set()
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM) if threshold < 1 else None
-        self._signatures: dict[int, LeanMinHash] = {}
+        self._lsh = (
+            MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=(0.1, 0.9))
+            if threshold < 1
+            else None
+        )
+        self._signatures: dict[int, np.ndarray] = {}
         self.dropped: dict[Verdict, int] = {"exact": 0, "near": 0}
 
     def check(self, text: str) -> Verdict | None:
@@ -64,24 +77,20 @@ class Deduplicator:
         if digest in self._exact:
             self.dropped["exact"] += 1
             return "exact"
-        signature = None
+        sig: np.ndarray | None = None
         if self._lsh is not None:
             grams = shingles(text)
             if grams:
-                signature = MinHash(
-                    num_perm=NUM_PERM,
-                    hashfunc=_hash32,
-                    permutations=_PERMUTATIONS,
-                    scheme=_SCHEME,
-                )
-                signature.update_batch(list(grams))
-                for key in self._lsh.query(signature):
-                    if self._signatures[key].jaccard(signature) >= self.threshold:
+                sig = signature(grams)
+                lean = LeanMinHash(seed=1, hashvalues=sig, scheme="affine32")
+                for key in self._lsh.query(lean):
+                    similar = np.count_nonzero(self._signatures[key] == sig) / NUM_PERM
+                    if similar >= self.threshold:
                         self.dropped["near"] += 1
                         return "near"
         self._exact.add(digest)
-        if signature is not None and self._lsh is not None:
+        if sig is not None and self._lsh is not None:
             key = len(self._signatures)
-            self._signatures[key] = LeanMinHash(signature)
-            self._lsh.insert(key, signature)
+            self._signatures[key] = sig
+            self._lsh.insert(key, lean)
         return None

@@ -85,6 +85,7 @@ SENSITIVE_CANDIDATES = (
 TOP_PHRASES = 25
 TOP_EXAMPLES = 5
 FETCH_ROWS = 2_048
+MEMORY_LIMIT = "2GB"  # DuckDB's share (it spills beyond it); the rest is the dedup index
 
 Progress = Callable[[str, int], None]
 
@@ -128,6 +129,7 @@ def _open(data_dir: Path) -> duckdb.DuckDBPyConnection:
         raise ExportError(f"no warehouse at {path}: run `harvester build --data {data_dir}` first")
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS wh (READ_ONLY)")
     except duckdb.Error as exc:

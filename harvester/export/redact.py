@@ -78,6 +78,7 @@ NEEDLES: dict[str, tuple[str, ...]] = {
 }
 
 
+_NEEDLE_RES = {kind: re.compile("|".join(map(re.escape, n))) for kind, n in NEEDLES.items()}
 CACHE_SIZE = 4_096
 
 
@@ -86,7 +87,7 @@ def redact_text(text: str) -> tuple[str, Counter[str]]:
     found: Counter[str] = Counter()
     lower = text.lower()
     for kind, pattern in PATTERNS:
-        if not any(needle in lower for needle in NEEDLES[kind]):
+        if not _NEEDLE_RES[kind].search(lower):
             continue
         repl = (
             rf"\g<keep>[redacted-{kind}]" if "keep" in pattern.groupindex else f"[redacted-{kind}]"
