@@ -395,6 +395,17 @@ def thread_body(rng: random.Random, subject: str, is_pr: bool, linked: int) -> s
     return f"{_fill(rng.choice(_CHATTER), rng, subject)}\n\n- [ ] {subject} works as described"
 
 
+def plant_secret(body: str, index: int) -> str:
+    """Real threads sometimes hold what must never reach a training set: every 40th thread
+    body gets an e-mail address, every 97th a (fake) token. Chosen by index, not drawn, so the
+    random stream, and with it the rest of the world, stays as it was."""
+    if index % 40 == 7:
+        body += f"\n\nReach me at dev{index}@example.org if you need the logs."
+    if index % 97 == 11:
+        body += f"\n\nCI runs with GITHUB_TOKEN set to ghp_{index:0>36} for now."
+    return body
+
+
 def chatter(rng: random.Random, subject: str) -> str:
     text = _fill(rng.choice(_CHATTER), rng, subject)
     if rng.random() < 0.3:

@@ -348,6 +348,7 @@ class WorldBuilder:
         body = B.thread_body(
             rng, subject, kind == "pull_request", rng.randint(1, max(1, number - 1))
         )
+        body = B.plant_secret(body, index)
         thread = Thread(
             index,
             kind,
