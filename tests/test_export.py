@@ -282,3 +282,12 @@ def test_adhoc_export_by_org_and_clear_errors(data_dir: Path, tmp_path: Path) ->
     with pytest.raises(ExportError, match="unknown format"):
         export(data_dir, formats=("csv",))
     assert set(FORMATS) >= {"trl-sft", "openai-dpo", "hf", "labelstudio", "prompt-kit"}
+
+
+def test_an_empty_scope_says_why(data_dir: Path) -> None:
+    out = export(data_dir, scope=adhoc_scope(("initech",)))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["answers_in_scope"] == 0
+    assert manifest["subsets"]["sft"]["total"] == 0
+    assert "no LLM answers in initech" in manifest["warnings"][0]
+    assert not list(out.rglob("*.parquet"))

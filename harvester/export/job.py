@@ -457,7 +457,8 @@ def run_export(options: ExportOptions) -> ExportResult:
         con.register("export_scope", options.scope.table())
         con.execute(f"create temp table export_answers as {_sql('answers')}")
         progress = options.on_progress or (lambda stage, done: None)
-        progress("answers", con.execute("select count(*) from export_answers").fetchall()[0][0])
+        answers = con.execute("select count(*) from export_answers").fetchall()[0][0]
+        progress("answers", answers)
         built_at = con.execute("select value from build_info where key = 'built_at'").fetchall()
         target = options.target
         with StagingDir(target) as root:
@@ -473,6 +474,8 @@ def run_export(options: ExportOptions) -> ExportResult:
                 exporter.write_prompt_kit()
                 progress("prompt-kit", exporter.extra["prompt-kit"]["repositories"])
             manifest = _manifest(options, exporter, formats, built_at[0][0] if built_at else None)
+            manifest["answers_in_scope"] = answers
+            manifest["warnings"] = _warnings(options.scope, answers, manifest)
             if "hf" in formats:
                 _write_card(root, options, exporter, manifest)
             rows = {sink.path: sink.rows for sink in exporter.sinks.values()}
@@ -538,6 +541,25 @@ def _manifest(
     if "kto" in subsets:
         manifest["kto_label_balance"] = _kto_balance(exporter.kto_labels)
     return manifest
+
+
+def _warnings(scope: Scope, answers: int, manifest: dict[str, Any]) -> list[str]:
+    warnings = []
+    if answers == 0:
+        where = ", ".join([*scope.orgs, *scope.repos])
+        warnings.append(
+            f"the warehouse has no LLM answers in {where}: check that they were crawled "
+            "(`harvester status`) and that the build is recent (`harvester build`)"
+        )
+    elif "warning" in manifest.get("kto_label_balance", {}):
+        warnings.append(manifest["kto_label_balance"]["warning"])
+    for subset, counts in manifest["subsets"].items():
+        if counts["over_token_limit"]:
+            warnings.append(
+                f"{counts['over_token_limit']:,} {subset} examples are estimated above "
+                f"{TOKEN_LIMIT:,} tokens: OpenAI truncates them"
+            )
+    return warnings
 
 
 def _write_card(

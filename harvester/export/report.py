@@ -37,8 +37,6 @@ def render_export(result: ExportResult, out: Console) -> None:
             f"undesirable_weight={s['undesirable_weight']})",
             highlight=False,
         )
-    elif balance:
-        out.print(f"KTO: {balance['warning']}", highlight=False)
     extras = []
     if "labelstudio" in manifest:
         extras.append(f"{manifest['labelstudio']['tasks']:,} Label Studio review tasks")
@@ -46,4 +44,6 @@ def render_export(result: ExportResult, out: Console) -> None:
         extras.append(f"prompt kits for {manifest['prompt-kit']['repositories']:,} repositories")
     if extras:
         out.print("Also: " + "; ".join(extras), highlight=False)
+    for warning in manifest.get("warnings", []):
+        out.print(f"[yellow]warning:[/] {warning}", highlight=False)
     out.print(f"Files and checksums: {result.out_dir / 'manifest.json'}", highlight=False)
