@@ -36,6 +36,12 @@ CASES = [
         "private-key",
     ),
     ("mail jane.doe+ci@mail.example.org now", "email"),
+    ("stripe sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", "api-token"),
+    ("npm npm_" + "a" * 36, "api-token"),
+    ("gitlab glpat-" + "x1" * 10, "api-token"),
+    ("hub hf_" + "AbCd" * 9, "api-token"),
+    ("AccountKey=abcd1234EFGH5678==", "secret-assignment"),
+    ("token: 'abc123def456ghi'", "secret-assignment"),
 ]
 
 

@@ -75,12 +75,14 @@ SENSITIVE_CANDIDATES = (
     r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}"
     r"|gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}"
     r"|(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,200}|xox[abposr]-[A-Za-z0-9-]{10,200}"
-    r"|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,1000}\.[A-Za-z0-9_.-]{8,1000}"
+    r"|AIza[0-9A-Za-z_-]{35}|[spr]k_(?:live|test)_[A-Za-z0-9]{16,200}|npm_[A-Za-z0-9]{36}"
+    r"|glpat-[A-Za-z0-9_-]{20,100}|hf_[A-Za-z0-9]{30,100}|SG\.[A-Za-z0-9_.-]{32,200}"
+    r"|ya29\.[A-Za-z0-9_-]{20,1000}|xapp-[A-Za-z0-9-]{10,200}|eyJ[A-Za-z0-9_-]{8,1000}\.[A-Za-z0-9_.-]{8,1000}"
     r"|-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-{0,5}[^-]{0,1000}"
     r"|://[^/\s:@]{1,200}:[^/\s@]{1,200}@"
     r"|(?i:(?:authorization:\s{0,3}(?:bearer|token|basic)|bearer)\s{1,3}[A-Za-z0-9._~+/=-]{16,1000})"
-    r"|(?i:(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?key|client[_-]?secret|auth[_-]?token"
-    r"|access[_-]?token|password|passwd)[\"']?\s{0,3}[:=]\s{0,3}[\"']?[^\s\"',;]{8,200})"
+    r"|(?i:(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?key|client[_-]?secret|account[_-]?key"
+    r"|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|token|password|passwd)[\"']?\s{0,3}[:=]\s{0,3}[\"']?[^\s\"',;]{8,200})"
 )
 TOP_PHRASES = 25
 TOP_EXAMPLES = 5

@@ -32,6 +32,15 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,200}")),
     ("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
     (
+        "api-token",
+        re.compile(
+            r"\b(?:[spr]k_(?:live|test)_[A-Za-z0-9]{16,200}|npm_[A-Za-z0-9]{36}"
+            r"|glpat-[A-Za-z0-9_-]{20,100}|hf_[A-Za-z0-9]{30,100}"
+            r"|SG\.[A-Za-z0-9_-]{16,100}\.[A-Za-z0-9_-]{16,100}|ya29\.[A-Za-z0-9_-]{20,2000}"
+            r"|xapp-[A-Za-z0-9-]{10,200})"
+        ),
+    ),
+    (
         "jwt",
         re.compile(r"\beyJ[A-Za-z0-9_-]{8,2000}\.eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{8,2000}"),
     ),
@@ -47,7 +56,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "secret-assignment",
         re.compile(
             r"(?i)(?P<keep>\b(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?key|client[_-]?secret"
-            r"|auth[_-]?token|access[_-]?token|password|passwd)[\"']?\s{0,3}[:=]\s{0,3}[\"']?)"
+            r"|account[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token"
+            r"|token|password|passwd)[\"']?\s{0,3}[:=]\s{0,3}[\"']?)"
             r"(?=[^\s\"',;]{0,200}\d)[^\s\"',;]{8,200}"
         ),
     ),
@@ -70,6 +80,7 @@ NEEDLES: dict[str, tuple[str, ...]] = {
     "openai-key": ("sk-",),
     "slack-token": ("xox",),
     "google-api-key": ("aiza",),
+    "api-token": ("k_live_", "k_test_", "npm_", "glpat-", "hf_", "sg.", "ya29.", "xapp-"),
     "jwt": ("eyj",),
     "auth-header": ("bearer", "authorization"),
     "url-credentials": ("://",),
