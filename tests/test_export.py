@@ -291,3 +291,15 @@ def test_an_empty_scope_says_why(data_dir: Path) -> None:
     assert manifest["subsets"]["sft"]["total"] == 0
     assert "no LLM answers in initech" in manifest["warnings"][0]
     assert not list(out.rglob("*.parquet"))
+
+
+def test_thresholds_changed_since_the_build_are_flagged(data_dir: Path, tmp_path: Path) -> None:
+    out = export(data_dir, config=export_config(min_positive_score=3.0), out_dir=tmp_path / "x")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["settings"]["min_positive_score"] == 1.0  # what the labels were cut with
+    assert any(
+        "export.min_positive_score is 3.0 but the warehouse used 1.0" in w
+        for w in manifest["warnings"]
+    )
+    fresh = json.loads((export(data_dir, out_dir=tmp_path / "y") / "manifest.json").read_text())
+    assert fresh["warnings"] == []

@@ -477,7 +477,11 @@ def run_export(options: ExportOptions) -> ExportResult:
                 progress("prompt-kit", exporter.extra["prompt-kit"]["repositories"])
             manifest = _manifest(options, exporter, formats, built_at[0][0] if built_at else None)
             manifest["answers_in_scope"] = answers
-            manifest["warnings"] = _warnings(options.scope, answers, manifest)
+            built_with = _built_with(con)
+            manifest["settings"].update(built_with)  # the labels were cut with these
+            manifest["warnings"] = _stale_settings(options.config, built_with) + _warnings(
+                options.scope, answers, manifest
+            )
             if "hf" in formats:
                 _write_card(root, options, exporter, manifest)
             rows = {sink.path: sink.rows for sink in exporter.sinks.values()}
@@ -543,6 +547,36 @@ def _manifest(
     if "kto" in subsets:
         manifest["kto_label_balance"] = _kto_balance(exporter.kto_labels)
     return manifest
+
+
+BUILD_SETTINGS = {
+    "min_positive_score": ("export", "min_positive_score"),
+    "max_negative_score": ("export", "max_negative_score"),
+    "trivial_edit_distance": ("feedback", "trivial_edit_distance"),
+    "correction_weight": ("feedback", "correction_weight"),
+}
+
+
+def _built_with(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The label and triviality thresholds the warehouse was built with (`param_feedback`)."""
+    columns = ", ".join(BUILD_SETTINGS)
+    found = con.execute(f"select {columns} from param_feedback").fetchall()
+    return dict(zip(BUILD_SETTINGS, found[0], strict=True)) if found else {}
+
+
+def _stale_settings(config: HarvesterConfig, built_with: dict[str, Any]) -> list[str]:
+    """Thresholds changed in harvester.toml since the build: labels still use the old ones."""
+    stale = []
+    for name, (section, key) in BUILD_SETTINGS.items():
+        wanted = getattr(getattr(config, section), key)
+        if name in built_with and float(built_with[name]) != float(wanted):
+            stale.append(f"{section}.{key} is {wanted} but the warehouse used {built_with[name]}")
+    if not stale:
+        return []
+    return [
+        "; ".join(stale) + ": labels and corrections follow the warehouse; run `harvester "
+        "build` with this configuration, then export again"
+    ]
 
 
 def _warnings(scope: Scope, answers: int, manifest: dict[str, Any]) -> list[str]:
