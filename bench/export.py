@@ -31,7 +31,7 @@ from harvester.config import config_from_mapping  # noqa: E402
 from harvester.export import ExportOptions, partner_scope, run_export  # noqa: E402
 
 
-def run_once(data: Path, orgs: int, out: Path) -> dict[str, Any]:
+def run_once(data: Path, orgs: int, out: Path, workers: int) -> dict[str, Any]:
     config = config_from_mapping(
         {"partners": {"bench": {"orgs": ORGS[:orgs], "system_prompt": "You are a bot."}}}
     )
@@ -45,7 +45,12 @@ def run_once(data: Path, orgs: int, out: Path) -> dict[str, Any]:
         last[0] = now
 
     options = ExportOptions(
-        data, config, partner_scope(config, "bench"), out_dir=out, on_progress=on_progress
+        data,
+        config,
+        partner_scope(config, "bench"),
+        out_dir=out,
+        on_progress=on_progress,
+        workers=workers,
     )
     result = run_export(options)
     seconds = time.perf_counter() - t0
@@ -67,11 +72,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="a bench/build.py data dir")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--orgs", type=int, default=len(ORGS))
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--run-once", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     out = args.data / "exports" / "bench"
     if args.run_once:
-        print(json.dumps(run_once(args.data, args.orgs, out)))
+        print(json.dumps(run_once(args.data, args.orgs, out, args.workers)))
         return
     if not (args.data / "warehouse.duckdb").is_file():
         sys.exit(f"no warehouse in {args.data}: run bench/build.py --data {args.data} first")
@@ -80,12 +86,14 @@ def main() -> None:
     results = []
     for _ in range(args.runs):
         command = [sys.executable, __file__, "--data", str(args.data), "--orgs", str(args.orgs)]
+        command += ["--workers", str(args.workers)]
         done = subprocess.run([*command, "--run-once"], check=True, capture_output=True, text=True)
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     times = [r["seconds"] for r in results]
     last = results[-1]
     print(
-        f"export of {args.orgs} orgs, every format: median {statistics.median(times):.1f} s over "
+        f"export of {args.orgs} orgs, every format, {args.workers} worker(s): median "
+        f"{statistics.median(times):.1f} s over "
         f"{len(times)} run(s) ({', '.join(f'{t:.1f}' for t in times)}); peak RSS "
         f"{max(r['peak_rss_mb'] for r in results):.0f} MB; {last['bytes'] / 1e6:.0f} MB written"
     )

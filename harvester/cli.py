@@ -558,6 +558,10 @@ def export(
         typer.Option("--data", help="Data directory (default: storage.data_dir, ./data)."),
     ] = None,
     config: ConfigOpt = None,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=1, help="Processes that build and redact examples."),
+    ] = 1,
     json_out: JsonOpt = False,
 ) -> None:
     """Write a partner's training sets from DATA/warehouse.duckdb (run `harvester build` first).
@@ -581,6 +585,8 @@ def export(
       harvester export --partner acme --format trl-preference --format hf --out /srv/acme
 
       harvester export --org ubiquity-os-marketplace --format openai-sft --json
+
+      harvester export --partner ubiquityos --workers 2
     """
     from harvester.config import ConfigError, load_config
     from harvester.export import (
@@ -624,7 +630,9 @@ def export(
     data_dir = data or Path(cfg.storage.data_dir)
     results = []
     for scope in scopes:
-        options = ExportOptions(data_dir, cfg, scope, formats=formats, out_dir=out_dir)
+        options = ExportOptions(
+            data_dir, cfg, scope, formats=formats, out_dir=out_dir, workers=workers
+        )
         try:
             status = console.status(f"exporting {scope.name}...")
             with status if not json_out else contextlib.nullcontext():

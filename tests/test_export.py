@@ -303,3 +303,17 @@ def test_thresholds_changed_since_the_build_are_flagged(data_dir: Path, tmp_path
     )
     fresh = json.loads((export(data_dir, out_dir=tmp_path / "y") / "manifest.json").read_text())
     assert fresh["warnings"] == []
+
+
+def test_worker_processes_write_the_same_files(data_dir: Path, tmp_path: Path) -> None:
+    serial = export(data_dir, out_dir=tmp_path / "one")
+    parallel = export(data_dir, out_dir=tmp_path / "two", workers=2)
+    files = sorted(p.relative_to(serial).as_posix() for p in serial.rglob("*") if p.is_file())
+    assert files == sorted(
+        p.relative_to(parallel).as_posix() for p in parallel.rglob("*") if p.is_file()
+    )
+    for rel in files:
+        if rel != "manifest.json":
+            assert (serial / rel).read_bytes() == (parallel / rel).read_bytes(), rel
+    one, two = (json.loads((d / "manifest.json").read_text()) for d in (serial, parallel))
+    assert one["redactions"] == two["redactions"] and one["subsets"] == two["subsets"]

@@ -73,24 +73,31 @@ class Deduplicator:
 
     def check(self, text: str) -> Verdict | None:
         """None (and remember `text`) when new; else why it is a duplicate (and count it)."""
-        digest = hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=16).digest()
+        return self.check_key(*dedup_key(text, self._lsh is not None))
+
+    def check_key(self, digest: bytes, sig: np.ndarray | None) -> Verdict | None:
+        """`check` on a `dedup_key` computed beforehand (in a worker process, say)."""
         if digest in self._exact:
             self.dropped["exact"] += 1
             return "exact"
-        sig: np.ndarray | None = None
-        if self._lsh is not None:
-            grams = shingles(text)
-            if grams:
-                sig = signature(grams)
-                lean = LeanMinHash(seed=1, hashvalues=sig, scheme="affine32")
-                for key in self._lsh.query(lean):
-                    similar = np.count_nonzero(self._signatures[key] == sig) / NUM_PERM
-                    if similar >= self.threshold:
-                        self.dropped["near"] += 1
-                        return "near"
+        lean = None
+        if self._lsh is not None and sig is not None:
+            lean = LeanMinHash(seed=1, hashvalues=sig, scheme="affine32")
+            for key in self._lsh.query(lean):
+                similar = np.count_nonzero(self._signatures[key] == sig) / NUM_PERM
+                if similar >= self.threshold:
+                    self.dropped["near"] += 1
+                    return "near"
         self._exact.add(digest)
-        if sig is not None and self._lsh is not None:
+        if lean is not None and self._lsh is not None and sig is not None:
             key = len(self._signatures)
             self._signatures[key] = sig
             self._lsh.insert(key, lean)
         return None
+
+
+def dedup_key(text: str, near: bool = True) -> tuple[bytes, np.ndarray | None]:
+    """The exact-match digest of `text` and, for near duplicates, its MinHash signature."""
+    digest = hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=16).digest()
+    grams = shingles(text) if near else set()
+    return digest, signature(grams) if grams else None

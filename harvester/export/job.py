@@ -8,10 +8,13 @@ previous one in one rename, with a `manifest.json` that says what is inside.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from harvester import __version__
 from harvester.build import MARTS, MODELS_DIR, warehouse_path
 from harvester.config import HarvesterConfig
 from harvester.export.card import dataset_card
-from harvester.export.dedup import Deduplicator
+from harvester.export.dedup import Deduplicator, dedup_key
 from harvester.export.prompts import Message, prompt_messages, user_message
 from harvester.export.records import (
     SUBSETS,
@@ -105,6 +108,9 @@ class ExportOptions:
     out_dir: Path | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     on_progress: Progress | None = None
+    workers: int = 1
+    """Processes that build, redact and fingerprint examples (1: this one). The order, the
+    duplicates kept and the files are the same whatever the number."""
 
     @property
     def target(self) -> Path:
@@ -165,33 +171,32 @@ def _dedup_text(row: dict[str, Any], *texts: str) -> str:
     return "\n".join([head, *texts])
 
 
-class _Exporter:
-    def __init__(self, options: ExportOptions, con: duckdb.DuckDBPyConnection, root: Path):
-        self.options = options
-        self.con = con
-        self.root = root
-        cfg = options.config.export
-        self.body_chars = cfg.prompt_body_chars
-        self.splits = cfg.splits
+@dataclass(frozen=True)
+class Shaping:
+    """What turning a row into an example needs: picklable, for worker processes."""
+
+    body_chars: int
+    system_prompt: str | None
+    train: float
+    validation: float
+    near_duplicates: bool
+
+
+class Shaper:
+    """Rows of the export queries -> examples: prompt, redacted texts, split, dedup key."""
+
+    def __init__(self, shaping: Shaping) -> None:
+        self.shaping = shaping
         self.redactor = Redactor()
-        self.sinks: dict[tuple[str, str, str], Sink] = {}
-        self.counts: dict[str, Counter[str]] = {s: Counter() for s in SUBSETS}
-        self.sources: dict[str, Counter[str]] = {s: Counter() for s in SUBSETS}
-        self.kto_labels: dict[str, Counter[bool]] = defaultdict(Counter)
-        self.dropped: dict[str, Counter[str]] = {s: Counter() for s in SUBSETS}
-        self.over_token_limit: Counter[str] = Counter()
-        self.comment_ids: set[str] = set()
-        self.extra: dict[str, Any] = {}
 
-    # ---------- shaping
-    def _prompt(self, row: dict[str, Any]) -> list[Message]:
-        user = self.redactor(user_message(row, self.body_chars))
-        return prompt_messages(user, self.options.scope.system_prompt)
+    def prompt(self, row: dict[str, Any]) -> list[Message]:
+        user = self.redactor(user_message(row, self.shaping.body_chars))
+        return prompt_messages(user, self.shaping.system_prompt)
 
-    def _text(self, value: str | None) -> str:
+    def text(self, value: str | None) -> str:
         return self.redactor(value).strip() if value and value.strip() else ""
 
-    def _example(self, subset: str, row: dict[str, Any], **texts: Any) -> Example:
+    def example(self, subset: str, row: dict[str, Any], **texts: Any) -> Example:
         return Example(
             subset=subset,
             comment_id=row["comment_id"],
@@ -201,47 +206,138 @@ class _Exporter:
             url=row.get("url"),
             source=row.get("source", "feedback"),
             score=row.get("score"),
-            prompt=self._prompt(row),
-            split=split_of(row["thread_id"], self.splits.train, self.splits.validation),
+            prompt=self.prompt(row),
+            split=split_of(row["thread_id"], self.shaping.train, self.shaping.validation),
             **texts,
         )
 
+    def prepare(self, subset: str, row: dict[str, Any]) -> Prepared | str:
+        """The example with its dedup key, or why the row makes none."""
+        if subset == "preference":
+            chosen, rejected = self.text(row["chosen_text"]), self.text(row["rejected_text"])
+            if not chosen or not rejected:
+                return "empty"
+            if " ".join(chosen.split()) == " ".join(rejected.split()):
+                return "chosen_equals_rejected"
+            key = dedup_key(_dedup_text(row, chosen, rejected), self.shaping.near_duplicates)
+            example = self.example(
+                subset,
+                row,
+                chosen=chosen,
+                rejected=rejected,
+                rejected_comment_id=row["rejected_comment_id"],
+                margin=row["margin"],
+            )
+            return Prepared(example, *key)
+        completion = self.text(row["completion_text"])
+        if not completion:
+            return "empty"
+        key = dedup_key(_dedup_text(row, completion), self.shaping.near_duplicates)
+        label = bool(row["desirable"]) if subset == "kto" else None
+        return Prepared(self.example(subset, row, completion=completion, label=label), *key)
+
+
+@dataclass
+class Prepared:
+    example: Example
+    digest: bytes
+    signature: Any
+
+
+_SHAPERS: dict[Shaping, Shaper] = {}
+
+
+def prepare_batch(
+    subset: str, rows: list[dict[str, Any]], shaping: Shaping
+) -> tuple[list[Prepared | str], Counter[str], int]:
+    """`Shaper.prepare` over a batch, with the redactions it made (worker processes run this;
+    one Shaper per process keeps its redaction cache between batches)."""
+    shaper = _SHAPERS.setdefault(shaping, Shaper(shaping))
+    out = [shaper.prepare(subset, row) for row in rows]
+    redactor = shaper.redactor
+    counts, changed = Counter(redactor.counts), redactor.texts_changed
+    redactor.counts.clear()
+    redactor.texts_changed = 0
+    return out, counts, changed
+
+
+def _in_order(
+    pool: ProcessPoolExecutor,
+    batches: Iterable[list[dict[str, Any]]],
+    subset: str,
+    shaping: Shaping,
+    in_flight: int,
+) -> Iterator[tuple[list[Prepared | str], Counter[str], int]]:
+    pending: list[Future[tuple[list[Prepared | str], Counter[str], int]]] = []
+    for rows in batches:
+        pending.append(pool.submit(prepare_batch, subset, rows, shaping))
+        if len(pending) >= in_flight:
+            yield pending.pop(0).result()
+    for future in pending:
+        yield future.result()
+
+
+class _Exporter:
+    def __init__(self, options: ExportOptions, con: duckdb.DuckDBPyConnection, root: Path):
+        self.options = options
+        self.con = con
+        self.root = root
+        cfg = options.config.export
+        self.body_chars = cfg.prompt_body_chars
+        self.splits = cfg.splits
+        self.redactor = Redactor()
+        self.shaper = Shaper(self._shaping())
+        self.shaper.redactor = self.redactor
+        self.pool: ProcessPoolExecutor | None = None
+        self.sinks: dict[tuple[str, str, str], Sink] = {}
+        self.counts: dict[str, Counter[str]] = {s: Counter() for s in SUBSETS}
+        self.sources: dict[str, Counter[str]] = {s: Counter() for s in SUBSETS}
+        self.kto_labels: dict[str, Counter[bool]] = defaultdict(Counter)
+        self.dropped: dict[str, Counter[str]] = {s: Counter() for s in SUBSETS}
+        self.over_token_limit: Counter[str] = Counter()
+        self.comment_ids: set[str] = set()
+        self.extra: dict[str, Any] = {}
+
     # ---------- subsets
+    def _shaping(self) -> Shaping:
+        cfg = self.options.config.export
+        return Shaping(
+            body_chars=self.body_chars,
+            system_prompt=self.options.scope.system_prompt,
+            train=self.splits.train,
+            validation=self.splits.validation,
+            near_duplicates=cfg.near_duplicate_threshold < 1,
+        )
+
+    def _prepared(self, subset: str) -> Iterator[Prepared | str]:
+        """Every row's preparation, in query order: here, or in worker processes (at most two
+        batches per worker in flight, so memory stays flat)."""
+        params = {"min_pair_margin": self.options.config.export.min_pair_margin}
+        reader = self.con.sql(_sql(subset), params=params if subset == "preference" else None)
+        batches = (b.to_pylist() for b in reader.to_arrow_reader(FETCH_ROWS))
+        shaping = self._shaping()
+        pool = self.pool
+        if pool is None:
+            results: Iterator[Any] = (prepare_batch(subset, rows, shaping) for rows in batches)
+        else:
+            results = _in_order(pool, batches, subset, shaping, 2 * self.options.workers)
+        for items, counts, changed in results:
+            self.redactor.counts.update(counts)
+            self.redactor.texts_changed += changed
+            yield from items
+
     def _subset_rows(self, subset: str) -> Iterator[Example]:
         dedup = Deduplicator(self.options.config.export.near_duplicate_threshold)
         dropped = self.dropped[subset]
-        params = {"min_pair_margin": self.options.config.export.min_pair_margin}
-        sql = _sql(subset)
-        for row in _rows(self.con, sql, params if subset == "preference" else None):
-            if subset == "preference":
-                chosen, rejected = self._text(row["chosen_text"]), self._text(row["rejected_text"])
-                if not chosen or not rejected:
-                    dropped["empty"] += 1
-                    continue
-                if " ".join(chosen.split()) == " ".join(rejected.split()):
-                    dropped["chosen_equals_rejected"] += 1
-                    continue
-                verdict = dedup.check(_dedup_text(row, chosen, rejected))
-                example = self._example(
-                    subset,
-                    row,
-                    chosen=chosen,
-                    rejected=rejected,
-                    rejected_comment_id=row["rejected_comment_id"],
-                    margin=row["margin"],
-                )
-            else:
-                completion = self._text(row["completion_text"])
-                if not completion:
-                    dropped["empty"] += 1
-                    continue
-                verdict = dedup.check(_dedup_text(row, completion))
-                label = bool(row["desirable"]) if subset == "kto" else None
-                example = self._example(subset, row, completion=completion, label=label)
+        for item in self._prepared(subset):
+            if isinstance(item, str):
+                dropped[item] += 1
+                continue
+            verdict = dedup.check_key(item.digest, item.signature)
             if verdict is not None:
                 dropped[f"{verdict}_duplicate"] += 1
                 continue
-            yield example
+            yield item.example
 
     def _sink(self, fmt: str, subset: str, split: str) -> Sink:
         key = (fmt, subset, split)
@@ -303,11 +399,13 @@ class _Exporter:
         tasks = []
         reasons: Counter[str] = Counter()
         for row in _rows(self.con, _sql("review_pairs"), params):
-            bot = self._text(row["bot_answer_text"])
-            other = self._text(row["human_text"] if row["human_text"] else row["other_text"])
+            bot = self.shaper.text(row["bot_answer_text"])
+            other = self.shaper.text(row["human_text"] if row["human_text"] else row["other_text"])
             if not bot or not other or bot == other:
                 continue
-            example = self._example("preference", row, rejected_comment_id=row["other_comment_id"])
+            example = self.shaper.example(
+                "preference", row, rejected_comment_id=row["other_comment_id"]
+            )
             prompt = "\n\n".join(m["content"] for m in example.prompt if m["role"] == "user")
             first = ("bot", bot, row["comment_id"])
             second = (
@@ -366,10 +464,10 @@ class _Exporter:
         for row in _rows(self.con, _sql("prompt_kit_examples"), {"top_examples": TOP_EXAMPLES}):
             entry(row["org"], row["repo"])["examples"].append(
                 {
-                    "question": self._text(row["question_text"]) or None,
-                    "bot_answer": self._text(row["before_text"]),
-                    "corrected_answer": self._text(row["after_text"]),
-                    "word_diff": self._text(row["word_diff"]),
+                    "question": self.shaper.text(row["question_text"]) or None,
+                    "bot_answer": self.shaper.text(row["before_text"]),
+                    "corrected_answer": self.shaper.text(row["after_text"]),
+                    "word_diff": self.shaper.text(row["word_diff"]),
                     "similarity": row["similarity"],
                     "url": row["url"],
                 }
@@ -463,8 +561,13 @@ def run_export(options: ExportOptions) -> ExportResult:
         progress("answers", answers)
         built_at = con.execute("select value from build_info where key = 'built_at'").fetchall()
         target = options.target
-        with StagingDir(target) as root:
+        with StagingDir(target) as root, contextlib.ExitStack() as stack:
             exporter = _Exporter(options, con, root)
+            if options.workers > 1:
+                # spawn, not fork: forking a process that runs DuckDB threads is unsafe.
+                exporter.pool = stack.enter_context(
+                    ProcessPoolExecutor(options.workers, mp_context=get_context("spawn"))
+                )
             for subset in SUBSETS:
                 wanted = [f for f in formats if SUBSET_OF.get(f) == subset or f == "hf"]
                 if wanted:
