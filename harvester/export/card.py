@@ -80,7 +80,7 @@ def dataset_card(
         "",
         "Selection thresholds (the export's `manifest.json` has the rest, with checksums):",
         "",
-        *(f"- `{key}`: {value}" for key, value in manifest["settings"].items()),
+        *(f"- `{key}`: {json.dumps(value)}" for key, value in manifest["settings"].items()),
         "",
     ]
     return "\n".join(lines + body)
