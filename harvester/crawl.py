@@ -289,7 +289,7 @@ class _Crawl:
         # so that watermarks keep moving (a killed run then redoes little).
         if force or self.repos_since_flush >= CHECKPOINT_REPOS:
             self.repos_since_flush = 0
-            await self.hydrator.finish()
+            await self.hydrator.finish(drain=force)
         unfinished = self.hydrator.unfinished_from()
         done = [p for p in self.pending if p.covered_below <= unfinished]
         if not done:

@@ -134,14 +134,24 @@ class Hydrator:
             self.pending[key] = []
             await self._hydrate(queue, *key)
 
-    async def finish(self) -> None:
-        """Hydrate whatever is queued (several tasks may call this at once)."""
+    async def finish(self, *, drain: bool = True) -> None:
+        """Hydrate what is queued (several tasks may call this at once).
+
+        `drain=False` sends only what was queued when it was called: while it waits for
+        GitHub, other repositories keep queueing, and draining those too would send them a
+        few at a time (a 200-repo crawl spent twice the points on batches of one or two).
+        `drain=True`, at the end of a run, loops until nothing is left (retried nodes too).
+        """
         while True:
-            key = next((k for k, q in self.pending.items() if q), None)
-            if key is None:
+            batches = [(key, queue) for key, queue in self.pending.items() if queue]
+            if not batches:
                 return
-            queue, self.pending[key] = self.pending[key], []
-            await self._hydrate(queue, *key)
+            for key, _ in batches:
+                self.pending[key] = []
+            for key, queue in batches:
+                await self._hydrate(queue, *key)
+            if not drain:
+                return
 
     @property
     def queued(self) -> int:
