@@ -59,6 +59,10 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="Configuration file (default ./harvester.toml if present)."),
 ]
+ConfigDataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", help="Data directory (default: storage.data_dir, ./data)."),
+]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print a machine-readable JSON summary on stdout.")
 ]
@@ -284,10 +288,7 @@ EndpointOpt = Annotated[
 
 @app.command("crawl")
 def crawl(
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", help="Data directory (default: storage.data_dir, ./data)."),
-    ] = None,
+    data: ConfigDataOpt = None,
     config: ConfigOpt = None,
     endpoint: EndpointOpt = None,
     org: Annotated[
@@ -408,10 +409,7 @@ def status(data: DataOpt = Path("data"), json_out: JsonOpt = False) -> None:
 # ---------- warehouse
 @app.command("build")
 def build(
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", help="Data directory (default: storage.data_dir, ./data)."),
-    ] = None,
+    data: ConfigDataOpt = None,
     config: ConfigOpt = None,
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Processes for parsing and linking.")
@@ -553,10 +551,7 @@ def export(
         Path | None,
         typer.Option("--out", help="Write here instead of DATA/exports/<partner>/."),
     ] = None,
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", help="Data directory (default: storage.data_dir, ./data)."),
-    ] = None,
+    data: ConfigDataOpt = None,
     config: ConfigOpt = None,
     workers: Annotated[
         int,
