@@ -20,10 +20,9 @@ from typing import Any
 import duckdb
 
 from harvester.auth import TokenProvider
-from harvester.client import AuthError, GitHubClient, load_query
+from harvester.client import AuthError, GitHubClient
 from harvester.clock import Clock, SystemClock
 from harvester.discover import (
-    BotComment,
     BotRules,
     RepoMarks,
     Stamp,
@@ -31,15 +30,15 @@ from harvester.discover import (
     bot_comment,
     changed_repos,
     comment_row,
-    iter_org_repos,
-    iter_repo_issues,
-    iter_repo_pulls,
-    reactor_total,
+    org_repos,
     thread_row,
+    walk_issues,
+    walk_pulls,
 )
 from harvester.governor import BudgetExhausted, Governor, PageSizes
-from harvester.hydrate import MAX_NODE_RETRIES, Hydrator, Snapshot, node_errors
+from harvester.hydrate import Hydrator, Snapshot
 from harvester.land import Lander, table_dir
+from harvester.packer import Packer, Unit
 from harvester.search_discovery import (
     FoundBundle,
     RepoRef,
@@ -62,10 +61,8 @@ DEFAULT_PAGE_SIZES = {
     "edits": 100,
 }
 PULL_PAGE = 50  # 1 + 50 comments + 50 reviews = 101 requests: 1 point per page
-CHECKPOINT_REPOS = 20
-EPOCH = datetime(
-    1970, 1, 1, tzinfo=UTC
-)  # at most this many finished repos wait for their watermark
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+REHYDRATE_CHUNK = 2_000  # summaries asked at once (bounded memory)
 
 _HEADER = re.compile(r"<!--\s*(?:Ubiquity(?:OS)?\s+-|ubiquity-os-llm-response)|--!>")
 
@@ -175,9 +172,9 @@ class _Crawl:
             "repos_unchanged": 0,
         }
         self.errors: list[str] = []
-        self.hydrator = Hydrator(gov, self._land_snapshot, self._now)
+        self.packer = Packer(gov)
+        self.hydrator = Hydrator(self.packer, self._land_snapshot, self._now)
         self.pending: list[_Pending] = []
-        self.repos_since_flush = 0
         self.discovered: set[str] = set()
         self.known: dict[str, KnownComment] = {}
         self.known_threads: dict[str, datetime] = {}
@@ -202,8 +199,9 @@ class _Crawl:
 
     async def repos(self) -> list[tuple[str, str]]:
         found: dict[str, tuple[str, str]] = {}
-        for org in self.source.orgs:
-            async for node in iter_org_repos(self.gov, org):
+        listed = await asyncio.gather(*(org_repos(self.packer, org) for org in self.source.orgs))
+        for org, nodes in zip(self.source.orgs, listed, strict=True):
+            for node in nodes:
                 nwo = str(node.get("nameWithOwner") or f"{org}/{node['name']}")
                 if node.get("isFork") and not self.o.include_forks:
                     continue
@@ -267,29 +265,35 @@ class _Crawl:
 
     async def crawl_repo(self, owner: str, name: str) -> None:
         nwo = f"{owner}/{name}"
-        for what, walk in (("issues", iter_repo_issues), ("pull_requests", iter_repo_pulls)):
-            scope = repo_scope(nwo, what)
-            since = None if self.o.full_refresh else (self.marks.get(scope) or self.o.since)
-            stamp = Stamp(owner, name, self._now(), self.run_id)
-            mark = since
-            async for bundle in walk(self.gov, owner, name, since):
-                await self.land_bundle(bundle, stamp)
-                updated = _parse(bundle.thread.get("updatedAt"))
-                if updated and (mark is None or updated > mark):
-                    mark = updated
-            # An empty scope still gets a watermark, so the change probe can skip it next time.
-            self.pending.append(_Pending(scope, mark or EPOCH, self.hydrator.seq + 1))
+        await asyncio.gather(
+            self._crawl_scope(owner, name, "issues", walk_issues),
+            self._crawl_scope(owner, name, "pull_requests", walk_pulls),
+        )
         self.counts["repos"] += 1
-        self.repos_since_flush += 1
         self._progress("repo", repo=nwo)
 
+    async def _crawl_scope(self, owner: str, name: str, what: str, walk: Any) -> None:
+        scope = repo_scope(f"{owner}/{name}", what)
+        since = None if self.o.full_refresh else (self.marks.get(scope) or self.o.since)
+        stamp = Stamp(owner, name, self._now(), self.run_id)
+        mark = since
+        async for bundle in walk(self.packer, owner, name, since):
+            await self.land_bundle(bundle, stamp)
+            updated = _parse(bundle.thread.get("updatedAt"))
+            if updated and (mark is None or updated > mark):
+                mark = updated
+        # An empty scope still gets a watermark, so the change probe can skip it next time.
+        self.pending.append(_Pending(scope, mark or EPOCH, self.hydrator.seq + 1))
+
     async def checkpoint(self, force: bool = False) -> None:
-        """Make landed rows durable, then move the watermarks they cover."""
-        # Batches are cheapest full; every CHECKPOINT_REPOS repos the partial ones go out anyway
-        # so that watermarks keep moving (a killed run then redoes little).
-        if force or self.repos_since_flush >= CHECKPOINT_REPOS:
-            self.repos_since_flush = 0
-            await self.hydrator.finish(drain=force)
+        """Make landed rows durable, then move the watermarks they cover.
+
+        Hydration runs in the background (packed with discovery); a repository's watermarks
+        move at the first checkpoint after its last bot comment landed. `force` (the end of
+        a run) waits for every hydration first.
+        """
+        if force:
+            await self.hydrator.finish(drain=True)
         unfinished = self.hydrator.unfinished_from()
         done = [p for p in self.pending if p.covered_below <= unfinished]
         if not done:
@@ -329,6 +333,13 @@ class _Crawl:
         return True
 
     async def run(self) -> None:
+        async with self.packer:
+            try:
+                await self._run()
+            finally:
+                await self.hydrator.aclose()
+
+    async def _run(self) -> None:
         self.load_known()
         if self.o.discovery == "search":
             listed = [org for org in self.source.orgs if not await self.crawl_org_search(org)]
@@ -344,7 +355,7 @@ class _Crawl:
                 )
                 for o, n in repos
             ]
-            changed = await changed_repos(self.gov, marks)
+            changed = await changed_repos(self.packer, marks)
             self.counts["repos_unchanged"] += len(repos) - len(changed)
             repos = [r for r in repos if r in changed]
         self._progress("repos", total_repos=len(repos))
@@ -371,11 +382,11 @@ class _Crawl:
         """Re-read bot comments landed by earlier runs: reactions and edits arrive late and do
         not bump `updatedAt`.
 
-        One cheap summary query per 100 comments (1 point) gives each comment's reaction counts
-        per kind and `lastEditedAt`. Comments of the last N days are re-hydrated in full every
-        run; older ones (with `sweep_known`) only when their summary differs from the latest
-        snapshot. The window ends at the newest activity landed, so a world whose clock differs
-        from ours still gets its recent comments re-read.
+        A cheap summary (1 request per 100 comments, packed with other units) gives each
+        comment's reaction counts per kind and `lastEditedAt`. Comments of the last N days are
+        re-hydrated in full every run; older ones (with `sweep_known`) only when their summary
+        differs from the latest snapshot. The window ends at the newest activity landed, so a
+        world whose clock differs from ours still gets its recent comments re-read.
         """
         known = self.known
         todo = [
@@ -383,40 +394,19 @@ class _Crawl:
             for cid, k in known.items()
             if cid not in self.discovered and (self.is_recent(k) or self.o.sweep_known)
         ]
-        doc = load_query("comment_summaries")
-        retries = 0
-        while todo:
-            size = self.gov.pages.get("comment_summaries", "ids")
-            batch, todo = todo[:size], todo[size:]
-            answer = await self.gov.send(
-                "comment_summaries", doc, {"ids": batch}, page_vars=("ids",), accept_partial=True
+        for start in range(0, len(todo), REHYDRATE_CHUNK):
+            batch = todo[start : start + REHYDRATE_CHUNK]
+            nodes = await asyncio.gather(
+                *(self.packer.fetch(Unit.of("CommentSummariesUnit", id=cid)) for cid in batch)
             )
-            missing, broken = node_errors(answer.errors, len(batch))
-            nodes = (answer.data or {}).get("nodes") or [None] * len(batch)
-            again = [
-                cid
-                for i, (cid, node) in enumerate(zip(batch, nodes, strict=False))
-                if i in broken or (node is None and i not in missing)
-            ]
-            if again and retries < MAX_NODE_RETRIES:
-                retries += 1
-                todo = again + todo
-            for i, node in enumerate(nodes):
-                if not node or i in broken:
-                    continue
+            for node in nodes:
+                if not node:
+                    continue  # deleted since: its last snapshot stays the truth
                 if not self.needs_hydration(node):
                     self.counts["unchanged"] += 1
                     continue
                 self.counts["rehydrated"] += 1
-                await self.hydrator.add(
-                    BotComment(
-                        comment_id=node["id"],
-                        created_at=str(node.get("createdAt") or ""),
-                        needs_reactors=reactor_total(node) > 0,
-                        needs_edits=node.get("lastEditedAt") is not None,
-                        summary=node,
-                    )
-                )
+                await self.hydrator.add(bot_comment(node))
             self._progress("rehydrate")
 
     def source_scope(self) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -6,16 +6,15 @@ one connection each; the crawler (crawl.py) strings them together.
 
 from __future__ import annotations
 
-import re
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from graphql import DocumentNode, FieldNode, OperationDefinitionNode, parse, print_ast
-
 from harvester.client import load_query
 from harvester.governor import Governor
+from harvester.packer import Packer, Unit
 
 Row = dict[str, Any]
 
@@ -340,25 +339,6 @@ async def iter_repo_pulls(
             return
 
 
-def _repo_changes_document(count: int) -> DocumentNode:
-    """`repo_changes` with its `repository` field repeated `count` times under aliases."""
-    operation = load_query("repo_changes").definitions[0]
-    assert isinstance(operation, OperationDefinitionNode)
-    fields = {
-        s.name.value: print_ast(s)
-        for s in operation.selection_set.selections
-        if isinstance(s, FieldNode)
-    }
-    repo_field = fields["repository"]
-    params, selections = [], [fields["rateLimit"]]
-    for i in range(count):
-        params.append(f"$owner{i}: String!, $name{i}: String!, $issuesSince{i}: DateTime")
-        aliased = re.sub(r"\$(owner|name|issuesSince)\b", rf"$\g<1>{i}", repo_field)
-        selections.append(f"r{i}: {aliased}")
-    text = f"query RepoChanges({', '.join(params)}) {{\n" + "\n".join(selections) + "\n}"
-    return parse(text)
-
-
 @dataclass(frozen=True)
 class RepoMarks:
     owner: str
@@ -367,39 +347,145 @@ class RepoMarks:
     pulls_since: datetime | None
 
 
-async def changed_repos(gov: Governor, repos: list[RepoMarks]) -> set[tuple[str, str]]:
+async def changed_repos(packer: Packer, repos: list[RepoMarks]) -> set[tuple[str, str]]:
     """The repositories with an issue or pull request updated after their watermarks.
 
-    A repository without watermarks counts as changed. One request per 100 repositories.
+    A repository without watermarks counts as changed, and so does one that cannot be seen
+    now (the crawl says why). One request per repository, packed with other units.
     """
     changed = {(r.owner, r.name) for r in repos if r.issues_since is None or r.pulls_since is None}
     todo = [r for r in repos if (r.owner, r.name) not in changed]
-    size = 100
-    for start in range(0, len(todo), size):
-        batch = todo[start : start + size]
-        variables: dict[str, Any] = {}
-        for i, r in enumerate(batch):
-            since = r.issues_since + timedelta(seconds=1) if r.issues_since else None
-            variables |= {
-                f"owner{i}": r.owner,
-                f"name{i}": r.name,
-                f"issuesSince{i}": since.strftime("%Y-%m-%dT%H:%M:%SZ") if since else None,
-            }
-        answer = await gov.send(
-            "repo_changes", _repo_changes_document(len(batch)), variables, accept_partial=True
-        )
-        data = answer.data or {}
-        spoiled = {str((e.get("path") or [""])[0]) for e in answer.errors}
-        for i, r in enumerate(batch):
-            node = data.get(f"r{i}")
-            if node is None or f"r{i}" in spoiled:
-                changed.add((r.owner, r.name))  # not visible now: let the crawl say why
-                continue
-            newer_issues = int((node.get("issues") or {}).get("totalCount") or 0) > 0
-            latest = [n for n in (node.get("pullRequests") or {}).get("nodes") or [] if n]
-            pulls_at = str(latest[0].get("updatedAt") or "") if latest else ""
-            assert r.pulls_since is not None
-            newer_pulls = pulls_at > r.pulls_since.strftime("%Y-%m-%dT%H:%M:%SZ")
-            if newer_issues or newer_pulls:
-                changed.add((r.owner, r.name))
+
+    async def probe(r: RepoMarks) -> bool:
+        assert r.issues_since is not None and r.pulls_since is not None
+        since = _iso(r.issues_since + timedelta(seconds=1))
+        unit = Unit.of("RepoChangesUnit", owner=r.owner, name=r.name, since=since)
+        node = await packer.fetch(unit)
+        if node is None:
+            return True
+        if int((node.get("issues") or {}).get("totalCount") or 0) > 0:
+            return True
+        latest = _nodes(node.get("pullRequests"))
+        pulls_at = str(latest[0].get("updatedAt") or "") if latest else ""
+        return pulls_at > (_iso(r.pulls_since) or "")
+
+    for r, newer in zip(todo, await asyncio.gather(*(probe(r) for r in todo)), strict=True):
+        if newer:
+            changed.add((r.owner, r.name))
     return changed
+
+
+# ---------------------------------------------------------------- packed discovery
+# The same walks, as units for the packer: each thread list, comment page, review page and
+# inline page is one unit, so the pages of many repositories share one query.
+def _nodes(conn: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return [n for n in (conn or {}).get("nodes") or [] if n]
+
+
+async def _rest(packer: Packer, kind: str, node_id: str, name: str, conn: Any) -> list[Row]:
+    """`conn`'s nodes and those of every later page (`kind` is a `More...Unit`)."""
+    out = _nodes(conn)
+    more, after = _page_info(conn)
+    while more:
+        node = await packer.fetch(Unit.of(kind, id=node_id, after=after))
+        conn = (node or {}).get(name)
+        if conn is None:
+            break
+        out.extend(_nodes(conn))
+        more, after = _page_info(conn)
+    return out
+
+
+async def org_repos(packer: Packer, org: str) -> list[dict[str, Any]]:
+    """Every repository of an organisation (none if it cannot be seen)."""
+    found: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        node = await packer.fetch(Unit.of("OrgReposUnit", login=org, after=after))
+        conn = (node or {}).get("repositories")
+        if conn is None:
+            return found
+        found.extend(_nodes(conn))
+        more, after = _page_info(conn)
+        if not more:
+            return found
+
+
+async def _comments_of(packer: Packer, thread: dict[str, Any]) -> list[Row]:
+    if not int((thread.get("comments") or {}).get("totalCount") or 0):
+        return []
+    node = await packer.fetch(Unit.of("ThreadCommentsUnit", id=thread["id"]))
+    conn = (node or {}).get("comments")
+    return await _rest(packer, "MoreCommentsUnit", thread["id"], "comments", conn)
+
+
+async def _inline_of(packer: Packer, review: dict[str, Any]) -> list[Row]:
+    if not int((review.get("comments") or {}).get("totalCount") or 0):
+        return []
+    node = await packer.fetch(Unit.of("ReviewInlineUnit", id=review["id"]))
+    conn = (node or {}).get("comments")
+    return await _rest(packer, "MoreInlineUnit", review["id"], "comments", conn)
+
+
+async def _reviews_of(packer: Packer, pull: dict[str, Any]) -> list[tuple[Row, str | None]]:
+    node = await packer.fetch(Unit.of("PullReviewsUnit", id=pull["id"]))
+    conn = (node or {}).get("reviews")
+    reviews = await _rest(packer, "MoreReviewsUnit", pull["id"], "reviews", conn)
+    inline = await asyncio.gather(*(_inline_of(packer, r) for r in reviews))
+    out: list[tuple[Row, str | None]] = []
+    for review, comments in zip(reviews, inline, strict=True):
+        out.append((review, None))
+        out.extend((c, review["id"]) for c in comments)
+    return out
+
+
+async def complete_thread(packer: Packer, thread: dict[str, Any]) -> ThreadBundle:
+    """A listed thread with every comment: comment pages, and for a PR reviews and inline."""
+    if thread.get("__typename") != "PullRequest":
+        comments = await _comments_of(packer, thread)
+        return ThreadBundle(thread, [(c, None) for c in comments])
+    comments, reviews = await asyncio.gather(
+        _comments_of(packer, thread), _reviews_of(packer, thread)
+    )
+    return ThreadBundle(thread, [(c, None) for c in comments] + reviews)
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
+
+
+async def walk_issues(
+    packer: Packer, owner: str, name: str, since: datetime | None
+) -> AsyncIterator[ThreadBundle]:
+    """Issues updated at or after `since`, oldest update first, with all their comments."""
+    after: str | None = None
+    while True:
+        unit = Unit.of("IssueListUnit", owner=owner, name=name, since=_iso(since), after=after)
+        conn = ((await packer.fetch(unit)) or {}).get("issues")
+        if conn is None:
+            return
+        for bundle in await asyncio.gather(*(complete_thread(packer, t) for t in _nodes(conn))):
+            yield bundle
+        more, after = _page_info(conn)
+        if not more:
+            return
+
+
+async def walk_pulls(
+    packer: Packer, owner: str, name: str, since: datetime | None
+) -> AsyncIterator[ThreadBundle]:
+    """Pull requests by `updatedAt` descending, down to `since` (there is no `since` filter)."""
+    after: str | None = None
+    since_iso = _iso(since)
+    while True:
+        unit = Unit.of("PullListUnit", owner=owner, name=name, after=after)
+        conn = ((await packer.fetch(unit)) or {}).get("pullRequests")
+        if conn is None:
+            return
+        nodes = _nodes(conn)
+        fresh = [n for n in nodes if not since_iso or str(n.get("updatedAt") or "") >= since_iso]
+        for bundle in await asyncio.gather(*(complete_thread(packer, t) for t in fresh)):
+            yield bundle
+        more, after = _page_info(conn)
+        if not more or len(fresh) < len(nodes):
+            return

@@ -1,20 +1,20 @@
 """Hydration: every reaction (who, what, when) and every revision of bot comments, by node id.
 
-Batches of up to 100 ids per `nodes(ids:)` query; a batch asks only for the half it needs
-(reactors, edits or both), a comment with neither is landed as an empty snapshot without any
-query, and lists longer than a page are paged to the end per comment.
+Each comment is one packer unit (see packer.py) asking only for what it needs (reactors,
+edits or both); a comment with neither is landed as an empty snapshot without any query, and
+lists longer than a page are paged to the end per comment, also as units.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from harvester.client import load_query
-from harvester.discover import BotComment, follow_pages
-from harvester.governor import Governor
+from harvester.discover import BotComment
+from harvester.packer import Packer, Unit
 
 Row = dict[str, Any]
 MAX_NODE_RETRIES = 3
@@ -98,21 +98,32 @@ def empty_snapshot(item: BotComment) -> Snapshot:
     return Snapshot(item.comment_id, [], [], hydration_row(item.summary, 0, 0))
 
 
+KIND_BY_NEED = {
+    (True, True): "HydrateBothUnit",
+    (True, False): "HydrateReactorsUnit",
+    (False, True): "HydrateEditsUnit",
+}
+
+
 @dataclass
 class Hydrator:
-    """Collects bot comments and hydrates them in full batches; `finish` sends the rest."""
+    """Hydrates bot comments through the packer, each as one unit; `finish` waits for them.
 
-    gov: Governor
+    A comment asks only for what its free summary says exists (reactors, edits or both); a
+    comment with neither lands as an empty snapshot without any query. The packer puts the
+    units of every repository into shared queries, beside discovery's own units.
+    """
+
+    packer: Packer
     land: Callable[[Snapshot, datetime], None]
     now: Callable[[], datetime]
     stats: HydrateStats = field(default_factory=HydrateStats)
-    pending: dict[tuple[bool, bool], list[BotComment]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     # Every added comment gets a sequence number; a checkpoint may cover all comments numbered
     # below `unfinished_from()`: those are landed (in the Lander's buffer at least).
     seq: int = 0
     _numbers: dict[str, int] = field(default_factory=dict)  # queued or in flight
-    _retries: dict[str, int] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def add(self, item: BotComment) -> None:
         if item.comment_id in self.seen:
@@ -124,34 +135,25 @@ class Hydrator:
             self.land(empty_snapshot(item), self.now())
             return
         self._numbers[item.comment_id] = self.seq
-        await self._enqueue(item)
-
-    async def _enqueue(self, item: BotComment) -> None:
-        key = (item.needs_reactors, item.needs_edits)
-        queue = self.pending.setdefault(key, [])
-        queue.append(item)
-        if len(queue) >= self.gov.pages.get("hydrate_comments", "ids"):
-            self.pending[key] = []
-            await self._hydrate(queue, *key)
+        task = asyncio.create_task(self._hydrate(item))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def finish(self, *, drain: bool = True) -> None:
-        """Hydrate what is queued (several tasks may call this at once).
+        """Wait for the comments added so far (`drain`: and for any added meanwhile).
 
-        `drain=False` sends only what was queued when it was called: while it waits for
-        GitHub, other repositories keep queueing, and draining those too would send them a
-        few at a time (a 200-repo crawl spent twice the points on batches of one or two).
-        `drain=True`, at the end of a run, loops until nothing is left (retried nodes too).
+        A failed hydration (auth, budget, a unit that kept failing) is raised here.
         """
-        while True:
-            batches = [(key, queue) for key, queue in self.pending.items() if queue]
-            if not batches:
-                return
-            for key, _ in batches:
-                self.pending[key] = []
-            for key, queue in batches:
-                await self._hydrate(queue, *key)
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
             if not drain:
                 return
+
+    async def aclose(self) -> None:
+        """Cancel what is still running (a crawl that stops early)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     @property
     def queued(self) -> int:
@@ -161,51 +163,18 @@ class Hydrator:
         """The lowest sequence number not yet landed (seq + 1 when everything is)."""
         return min(self._numbers.values(), default=self.seq + 1)
 
-    def _done(self, item: BotComment) -> None:
+    async def _hydrate(self, item: BotComment) -> None:
+        kind = KIND_BY_NEED[(item.needs_reactors, item.needs_edits)]
+        node = await self.packer.fetch(Unit.of(kind, id=item.comment_id))
+        self.stats.batches += 1
+        fetched_at = self.now()
+        if node is None:
+            self.stats.missing += 1
+        else:
+            snapshot = await self._complete(item, node, item.needs_reactors, item.needs_edits)
+            self.land(snapshot, fetched_at)
+            self.stats.hydrated += 1
         self._numbers.pop(item.comment_id, None)
-        self._retries.pop(item.comment_id, None)
-
-    async def _hydrate(self, items: list[BotComment], reactors: bool, edits: bool) -> None:
-        doc = load_query("hydrate_comments")
-        todo = list(items)
-        while todo:
-            size = self.gov.pages.get("hydrate_comments", "ids")
-            batch, todo = todo[:size], todo[size:]
-            answer = await self.gov.send(
-                "hydrate_comments",
-                doc,
-                {
-                    "ids": [i.comment_id for i in batch],
-                    "withReactors": reactors,
-                    "withEdits": edits,
-                },
-                page_vars=("ids", "reactors", "edits"),
-                accept_partial=True,
-            )
-            self.stats.batches += 1
-            fetched_at = self.now()
-            missing, broken = node_errors(answer.errors, len(batch))
-            nodes = (answer.data or {}).get("nodes") or [None] * len(batch)
-            retry: list[BotComment] = []
-            for index, (item, node) in enumerate(zip(batch, nodes, strict=False)):
-                if index in broken or (node is None and index not in missing):
-                    retry.append(item)  # partly or not answered: ask again, keep nothing
-                elif node is None:
-                    self.stats.missing += 1
-                    self._done(item)
-                else:
-                    snapshot = await self._complete(item, node, reactors, edits)
-                    self.land(snapshot, fetched_at)
-                    self.stats.hydrated += 1
-                    self._done(item)
-            for item in retry:
-                # Back in the queue: it rides in the next full batch instead of a small one.
-                self._retries[item.comment_id] = self._retries.get(item.comment_id, 0) + 1
-                if self._retries[item.comment_id] > MAX_NODE_RETRIES:
-                    raise RuntimeError(
-                        f"comment {item.comment_id} kept coming back incomplete; rerun the crawl"
-                    )
-                await self._enqueue(item)
 
     async def _complete(
         self, item: BotComment, node: dict[str, Any], reactors: bool, edits: bool
@@ -238,17 +207,11 @@ class Hydrator:
     async def _more_reactors(
         self, comment_id: str, content: str, after: str | None
     ) -> list[dict[str, Any]]:
-        doc = load_query("comment_reactors_page")
         out: list[dict[str, Any]] = []
         while after:
-            answer = await self.gov.send(
-                "comment_reactors_page",
-                doc,
-                {"id": comment_id, "after": after},
-                page_vars=("first",),
-            )
+            node = await self.packer.fetch(Unit.of("MoreReactorsUnit", id=comment_id, after=after))
             self.stats.extra_pages += 1
-            groups = ((answer.data or {}).get("node") or {}).get("reactionGroups") or []
+            groups = (node or {}).get("reactionGroups") or []
             group = next((g for g in groups if g.get("content") == content), None)
             if group is None:
                 break
@@ -259,10 +222,17 @@ class Hydrator:
         return out
 
     async def _more_edits(self, comment_id: str, after: str | None) -> list[dict[str, Any]]:
-        self.stats.extra_pages += 1
-        return await follow_pages(
-            self.gov, "comment_edits_page", comment_id, "userContentEdits", after
-        )
+        out: list[dict[str, Any]] = []
+        while after:
+            node = await self.packer.fetch(Unit.of("MoreEditsUnit", id=comment_id, after=after))
+            self.stats.extra_pages += 1
+            conn = (node or {}).get("userContentEdits")
+            if conn is None:
+                break
+            out.extend(n for n in conn.get("nodes") or [] if n)
+            info = conn.get("pageInfo") or {}
+            after = info.get("endCursor") if info.get("hasNextPage") else None
+        return out
 
 
 def node_errors(errors: list[dict[str, Any]], count: int) -> tuple[set[int], set[int]]:

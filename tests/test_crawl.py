@@ -23,7 +23,9 @@ from harvester.simulator.world import WorldSpec, generate_world
 from harvester.state import DataLock, LockHeld, Watermarks
 from tests.truthcheck import assert_matches_truth
 
-FAULTS = "502=0.03,secondary=0.03,reset=0.01,badjson=0.01,partial=0.02"
+# Dense on purpose: the packed crawl of the small world is only ~16 queries, so 10% faults
+# might not fire at all (the 10% target is measured at 10k by bench/crawl.py).
+FAULTS = "502=0.1,secondary=0.1,reset=0.05,badjson=0.1,partial=0.15"
 
 
 def _world(preset: str = "small", seed: int = 3) -> World:
@@ -64,21 +66,21 @@ async def test_with_injected_faults_the_data_is_the_same(tmp_path: Path) -> None
     _, clean_stats = await _crawl(world, tmp_path / "clean")
     faulty, faulty_stats = await _crawl(world, tmp_path / "faulty", faults=FAULTS)
     assert faulty.status == "ok", faulty.errors
-    assert sum(faulty_stats["faults"].values()) > 0  # type: ignore[union-attr]
+    assert len(faulty_stats["faults"]) >= 3, faulty_stats["faults"]  # type: ignore[arg-type]
     assert faulty.retries > 0
     assert_matches_truth(tmp_path / "faulty", tmp_path / "truth")
     # Points are deterministic (seeded faults): retries must not blow up the bill.
     extra = faulty_stats["points_charged"] / clean_stats["points_charged"]  # type: ignore[operator]
-    assert extra <= 1.25, (clean_stats["points_charged"], faulty_stats["points_charged"])
+    assert extra <= 1.5, (clean_stats["points_charged"], faulty_stats["points_charged"])
 
 
 async def test_partial_answers_never_lose_or_fake_data(tmp_path: Path) -> None:
     """Resource-limit answers null objects deep inside nodes; nothing of them may land."""
     world = _world("small", 2)
     export_truth(world, tmp_path / "truth")
-    result, stats = await _crawl(world, tmp_path / "data", faults="partial=0.3")
+    result, stats = await _crawl(world, tmp_path / "data", faults="partial=0.6")
     assert result.status == "ok", result.errors
-    assert stats["faults"]["partial"] > 10  # type: ignore[index]
+    assert stats["faults"]["partial"] >= 5  # type: ignore[index]
     assert_matches_truth(tmp_path / "data", tmp_path / "truth")
 
 
