@@ -93,7 +93,7 @@ class CrawlOptions:
     discovery: str = "list"  # or "search": threads where one of `app_slugs` commented/reviewed
     app_slugs: tuple[str, ...] = ("ubiquity-os",)
     max_in_flight: int = 4
-    repo_concurrency: int = 4
+    repo_concurrency: int = 64
     max_retries: int = 6
     timeout_s: float = 60.0
     include_forks: bool = False
@@ -323,7 +323,13 @@ class _Crawl:
 
         try:
             result = await crawl_org_by_search(
-                self.gov, org, self.o.app_slugs, since, self._now(), land, keep_repo=self.keep_repo
+                self.packer,
+                org,
+                self.o.app_slugs,
+                since,
+                self._now(),
+                land,
+                keep_repo=self.keep_repo,
             )
         except SearchOverflow as exc:
             log.warning("search cannot cover %s (%s): listing its repositories instead", org, exc)

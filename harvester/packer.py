@@ -19,6 +19,7 @@ of them again, at most `MAX_TRIES` times each.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ class PackerStats:
     resent: int = 0
     missing: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    fills: list[int] = field(default_factory=list)  # requests of each query sent
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -167,7 +169,12 @@ def load_kinds(path: Path = UNITS_FILE) -> tuple[dict[str, Kind], dict[str, str]
 
 
 # Requests per id (or per single unit) where it is not the usual one connection page.
-REQUESTS_PER_UNIT = {"HydrateBothUnit": 2, "ThreadsByIdUnit": 0, "CommentSummariesUnit": 0}
+REQUESTS_PER_UNIT = {
+    "HydrateBothUnit": 2,
+    "IssuesByIdUnit": 0,
+    "PullsByIdUnit": 0,
+    "CommentSummariesUnit": 0,
+}
 
 
 def _requests_per_unit(name: str) -> int:
@@ -382,6 +389,9 @@ class Packer:
         page_vars = tuple(sorted({v for s in sections for v in s.kind.page_vars}))
         self.stats.queries += 1
         self.stats.requests += sum(s.requests for s in sections)
+        self.stats.fills.append(sum(s.requests for s in sections))
+        if os.environ.get("HARVESTER_PACK_DEBUG"):
+            print("PACK", self.stats.fills[-1], {s.kind.name: len(s.entries) for s in sections})
         for section in sections:
             self.stats.units += len(section.entries)
             self.stats.by_kind[section.kind.name] = (

@@ -11,11 +11,11 @@ threads, search is far cheaper (docs/discovery.md has the arithmetic):
    to listing that organisation's repositories). The searches ask for ids only and go out up to
    `SEARCHES_PER_REQUEST` at a time under aliases: each is 1 request, so a request of 10 searches
    costs 1 point. Threads found by several slices, qualifiers or apps are deduplicated.
-2. Fetch: `nodes(ids:)` with the exact selection of `repo_issues` / `repo_pull_requests` (the
-   documents are derived from those files, so the fields cannot drift): 100 issues or 50 pull
-   requests per point, then the same follow-up paging as the listing (`_more_comments`,
-   `_pull_bundles`). A bundle is therefore the same `ThreadBundle` the listing yields, plus the
-   repository it lives in (`FoundBundle.repo`, which the crawler needs for its `Stamp`).
+2. Fetch: the threads by id (`IssuesByIdUnit`, `PullsByIdUnit`: the listing's thread fields,
+   100 threads per request), then the listing's own units for comments, reviews and inline comments
+   (`discover.complete_thread`), all through the packer. A bundle is therefore the same
+   `ThreadBundle` the listing yields, plus the repository it lives in (`FoundBundle.repo`,
+   which the crawler needs for its `Stamp`).
 
 Watermark: one per organisation, scope `org:ORG:search`, the newest `updatedAt` found, but never
 later than `until - index_lag` (a thread updated just before `until` may not be indexed yet) and
@@ -24,6 +24,7 @@ never earlier than `since`. The next run searches from that mark, inclusive.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import deque
@@ -36,7 +37,6 @@ from typing import Any
 from graphql import (
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
     OperationDefinitionNode,
     SelectionSetNode,
     parse,
@@ -44,15 +44,17 @@ from graphql import (
 )
 
 from harvester.client import load_query
-from harvester.discover import ThreadBundle, _more_comments, _page_info, _pull_bundles
+from harvester.discover import ThreadBundle, _page_info, complete_thread
 from harvester.governor import Governor
+from harvester.packer import Packer, Unit
 
 log = logging.getLogger(__name__)
 
 MAX_RESULTS = 1_000  # GitHub serves at most the first 1,000 results of any search
 MAX_QUERY_LENGTH = 256  # GitHub refuses longer search strings
 SEARCHES_PER_REQUEST = 10  # aliased `search` fields per request: 10 requests = 1 point
-PULL_BATCH = 50  # pull requests per `nodes(ids:)`: 1 + 50 comments + 50 reviews = 101 requests
+FETCH_CHUNK = 1_000  # threads fetched at once (bounded memory)
+BY_ID = {"Issue": "IssuesByIdUnit", "PullRequest": "PullsByIdUnit"}
 MAX_RESTARTS = 2  # re-reads of a slice whose result count moved while it was paged
 GITHUB_EPOCH = datetime(2008, 1, 1, tzinfo=UTC)  # nothing on GitHub is older
 DEFAULT_INDEX_LAG = timedelta(minutes=10)  # not documented by GitHub: an assumption, see docs
@@ -208,44 +210,6 @@ def search_document(count: int) -> DocumentNode:
     return parse(f"query SearchThreads({', '.join(params)}) {{\n" + "\n".join(selections) + "\n}")
 
 
-@cache
-def by_id_document(source: str, connection: str, type_name: str, name: str) -> DocumentNode:
-    """`nodes(ids: $ids) { ... on TYPE { <what SOURCE selects for each thread> } }`.
-
-    The selection (and its fragments) is copied from the listing query `source`
-    (`repository.CONNECTION.nodes`), so a thread fetched by id has exactly the listing's fields.
-    """
-    doc = load_query(source)
-    operation = _operation(doc)
-    top = _fields(operation.selection_set)
-    listing = _fields(top["repository"].selection_set)[connection]
-    nodes = _fields(listing.selection_set)["nodes"]
-    assert nodes.selection_set is not None
-    inner = "\n".join(print_ast(s) for s in nodes.selection_set.selections)
-    fragments = [print_ast(d) for d in doc.definitions if isinstance(d, FragmentDefinitionNode)]
-    used = set(re.findall(r"\$(\w+)", inner + "\n".join(fragments)))
-    params = ["$ids: [ID!]!"] + [
-        print_ast(v)
-        for v in operation.variable_definitions or ()
-        if v.variable.name.value in used and v.variable.name.value != "ids"
-    ]
-    text = (
-        f"query {name}({', '.join(params)}) {{\n{print_ast(top['rateLimit'])}\n"
-        f"nodes(ids: $ids) {{\n... on {type_name} {{\n{inner}\n}}\n}}\n}}\n" + "\n".join(fragments)
-    )
-    return parse(text)
-
-
-def issues_by_id_document() -> DocumentNode:
-    """Issues by id, as `repo_issues` lists them. 100 ids: 1 + 100 requests = 1 point."""
-    return by_id_document("repo_issues", "issues", "Issue", "IssuesById")
-
-
-def pulls_by_id_document() -> DocumentNode:
-    """Pull requests by id, as `repo_pull_requests` lists them. 50 ids: 101 requests = 1 point."""
-    return by_id_document("repo_pull_requests", "pullRequests", "PullRequest", "PullsById")
-
-
 # ---------- step 1: find
 
 
@@ -339,71 +303,38 @@ async def find_threads(
 # ---------- step 2: fetch
 
 
-async def _fetch_issues(
-    gov: Governor, refs: list[ThreadRef], stats: SearchStats
+async def fetch_bundles(
+    packer: Packer, refs: Iterable[ThreadRef], stats: SearchStats | None = None
 ) -> AsyncIterator[FoundBundle]:
-    pending = list(refs)
-    while pending:
-        size = max(1, gov.pages.get("issues_by_id", "ids"))
-        batch, pending = pending[:size], pending[size:]
-        answer = await gov.send(
-            "issues_by_id",
-            issues_by_id_document(),
-            {"ids": [r.id for r in batch]},
-            page_vars=("comments", "ids"),
-        )
-        stats.fetch_requests += 1
-        nodes = {n["id"]: n for n in (answer.data or {}).get("nodes") or [] if n and n.get("id")}
-        for ref in batch:
-            node = nodes.get(ref.id)
-            if node is None:
-                stats.gone += 1
-                continue
-            comments = node.get("comments") or {}
-            found = [c for c in comments.get("nodes") or [] if c]
-            more, cursor = _page_info(comments)
-            if more:
-                found.extend(await _more_comments(gov, node["id"], cursor))
-            yield FoundBundle(node, [(c, None) for c in found], repo=ref.repo)
+    """Complete bundles of these threads, issues first, each kind oldest update first.
 
-
-async def _fetch_pulls(
-    gov: Governor, refs: list[ThreadRef], stats: SearchStats
-) -> AsyncIterator[FoundBundle]:
-    pending = list(refs)
-    while pending:
-        size = max(1, min(PULL_BATCH, gov.pages.get("pulls_by_id", "ids")))
-        batch, pending = pending[:size], pending[size:]
-        answer = await gov.send(
-            "pulls_by_id",
-            pulls_by_id_document(),
-            {"ids": [r.id for r in batch]},
-            page_vars=("comments", "reviews", "ids"),
+    Threads by id (100 a request), then the listing's own units for their comments, reviews
+    and inline comments, all packed with whatever else the crawl is asking.
+    """
+    stats = stats if stats is not None else SearchStats()
+    ordered = sorted(
+        (r for r in refs if r.typename in BY_ID),
+        key=lambda r: (r.typename != "Issue", r.updated_at, r.id),
+    )
+    for start in range(0, len(ordered), FETCH_CHUNK):
+        chunk = ordered[start : start + FETCH_CHUNK]
+        nodes = await asyncio.gather(
+            *(
+                packer.fetch(Unit.of(BY_ID[r.typename], id=r.id))
+                for r in chunk
+                if r.typename in BY_ID
+            )
         )
-        stats.fetch_requests += 1
-        nodes = {n["id"]: n for n in (answer.data or {}).get("nodes") or [] if n and n.get("id")}
-        present = [r for r in batch if r.id in nodes]
-        stats.gone += len(batch) - len(present)
-        bundles = await _pull_bundles(gov, [nodes[r.id] for r in present])
-        for ref, bundle in zip(present, bundles, strict=True):
+        stats.fetch_requests += -(-len(chunk) // 100)
+        present = [(r, n) for r, n in zip(chunk, nodes, strict=True) if n]
+        stats.gone += len(chunk) - len(present)
+        bundles = await asyncio.gather(*(complete_thread(packer, n) for _, n in present))
+        for (ref, _), bundle in zip(present, bundles, strict=True):
             yield FoundBundle(bundle.thread, bundle.comments, repo=ref.repo)
 
 
-async def fetch_bundles(
-    gov: Governor, refs: Iterable[ThreadRef], stats: SearchStats | None = None
-) -> AsyncIterator[FoundBundle]:
-    """Complete bundles of these threads, issues first, each kind oldest update first."""
-    stats = stats if stats is not None else SearchStats()
-    ordered = sorted(refs, key=lambda r: (r.updated_at, r.id))
-    async for bundle in _fetch_issues(gov, [r for r in ordered if r.typename == "Issue"], stats):
-        yield bundle
-    pulls = [r for r in ordered if r.typename == "PullRequest"]
-    async for bundle in _fetch_pulls(gov, pulls, stats):
-        yield bundle
-
-
 async def iter_search_threads(
-    gov: Governor,
+    packer: Packer,
     org: str,
     app_slugs: Sequence[str],
     since: datetime | None,
@@ -417,9 +348,15 @@ async def iter_search_threads(
     comment). Every search runs before the first bundle: `SearchOverflow` comes before any."""
     stats = stats if stats is not None else SearchStats()
     refs = await find_threads(
-        gov, org, app_slugs, since, until, stats=stats, searches_per_request=searches_per_request
+        packer.gov,
+        org,
+        app_slugs,
+        since,
+        until,
+        stats=stats,
+        searches_per_request=searches_per_request,
     )
-    async for bundle in fetch_bundles(gov, refs.values(), stats):
+    async for bundle in fetch_bundles(packer, refs.values(), stats):
         yield bundle
 
 
@@ -456,7 +393,7 @@ class OrgSearchResult:
 
 
 async def crawl_org_by_search(
-    gov: Governor,
+    packer: Packer,
     org: str,
     app_slugs: Sequence[str],
     since: datetime | None,
@@ -479,13 +416,19 @@ async def crawl_org_by_search(
     """
     stats = SearchStats()
     refs = await find_threads(
-        gov, org, app_slugs, since, until, stats=stats, searches_per_request=searches_per_request
+        packer.gov,
+        org,
+        app_slugs,
+        since,
+        until,
+        stats=stats,
+        searches_per_request=searches_per_request,
     )
     mark = new_watermark(refs.values(), since, until, index_lag)
     kept = [r for r in refs.values() if keep_repo is None or keep_repo(r.repo)]
     stats.skipped = len(refs) - len(kept)
     handed = 0
-    async for bundle in fetch_bundles(gov, kept, stats):
+    async for bundle in fetch_bundles(packer, kept, stats):
         await on_bundle(bundle)
         handed += 1
     return OrgSearchResult(search_scope(org), since, until, mark, handed, stats)

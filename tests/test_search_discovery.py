@@ -18,8 +18,9 @@ from harvester import search_discovery as sd
 from harvester.client import Answer, GitHubClient
 from harvester.clock import FakeClock
 from harvester.crawl import DEFAULT_PAGE_SIZES, PULL_PAGE
-from harvester.discover import ThreadBundle, iter_org_repos, iter_repo_issues, iter_repo_pulls
+from harvester.discover import ThreadBundle, org_repos, walk_issues, walk_pulls
 from harvester.governor import Governor, PageSizes
+from harvester.packer import Packer
 from harvester.simulator import search as simsearch
 from harvester.simulator.cost import analyze
 from harvester.simulator.model import Comment, Org, Thread, World
@@ -121,18 +122,20 @@ async def _search(
     stats: sd.SearchStats | None = None,
 ) -> dict[str, sd.FoundBundle]:
     found: dict[str, sd.FoundBundle] = {}
-    async for bundle in sd.iter_search_threads(gov, org, slugs, since, until, stats=stats):
-        assert bundle.thread["id"] not in found, "a thread was yielded twice"
-        found[bundle.thread["id"]] = bundle
+    async with Packer(gov) as packer:
+        async for bundle in sd.iter_search_threads(packer, org, slugs, since, until, stats=stats):
+            assert bundle.thread["id"] not in found, "a thread was yielded twice"
+            found[bundle.thread["id"]] = bundle
     return found
 
 
 async def _listed(gov: Governor, org: str) -> dict[str, ThreadBundle]:
     listed: dict[str, ThreadBundle] = {}
-    async for repo in iter_org_repos(gov, org):
-        for walk in (iter_repo_issues, iter_repo_pulls):
-            async for bundle in walk(gov, org, repo["name"], None):
-                listed[bundle.thread["id"]] = bundle
+    async with Packer(gov) as packer:
+        for repo in await org_repos(packer, org):
+            for walk in (walk_issues, walk_pulls):
+                async for bundle in walk(packer, org, repo["name"], None):
+                    listed[bundle.thread["id"]] = bundle
     return listed
 
 
@@ -288,9 +291,8 @@ async def test_a_crowded_second_is_refused_before_any_bundle(tiny_cap: int) -> N
 
     async with _session(world) as (client, clock):
         with pytest.raises(sd.SearchOverflow, match="within one second") as caught:
-            await sd.crawl_org_by_search(
-                _governor(client, clock), "crowd", ["helper"], None, _now(clock), land
-            )
+            async with Packer(_governor(client, clock)) as packer:
+                await sd.crawl_org_by_search(packer, "crowd", ["helper"], None, _now(clock), land)
     assert not handed
     assert caught.value.count == tiny_cap + 1 and "crowd" in str(caught.value)
 
@@ -305,16 +307,17 @@ async def test_crawl_org_by_search_hands_over_bundles_and_the_new_mark(world: Wo
         async def land(bundle: sd.FoundBundle) -> None:
             handed.append(bundle)
 
-        result = await sd.crawl_org_by_search(
-            _governor(client, clock),
-            org.login,
-            slugs,
-            None,
-            until,
-            land,
-            keep_repo=lambda repo: repo.name != skipped_repo,
-            index_lag=timedelta(0),
-        )
+        async with Packer(_governor(client, clock)) as packer:
+            result = await sd.crawl_org_by_search(
+                packer,
+                org.login,
+                slugs,
+                None,
+                until,
+                land,
+                keep_repo=lambda repo: repo.name != skipped_repo,
+                index_lag=timedelta(0),
+            )
         want = expected(world, org, slugs)
         kept = {tid for tid in want if not any(thread_id(t) == tid for t in org.repos[0].threads)}
         assert {b.thread["id"] for b in handed} == kept
@@ -329,10 +332,10 @@ async def test_crawl_org_by_search_hands_over_bundles_and_the_new_mark(world: Wo
         async def land_again(bundle: sd.FoundBundle) -> None:
             again.append(bundle)
 
-        gov = _governor(client, clock)
-        second = await sd.crawl_org_by_search(
-            gov, org.login, slugs, result.mark, until, land_again, index_lag=timedelta(0)
-        )
+        async with Packer(_governor(client, clock)) as packer:
+            second = await sd.crawl_org_by_search(
+                packer, org.login, slugs, result.mark, until, land_again, index_lag=timedelta(0)
+            )
         assert result.mark is not None
         assert {b.thread["updatedAt"] for b in again} == {
             result.mark.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -359,17 +362,12 @@ def test_the_watermark_rule() -> None:
     )
 
 
-def test_documents_are_valid_and_cost_one_point_per_batch() -> None:
+def test_the_search_document_is_valid_and_costs_one_point() -> None:
     schema = load_schema()
     cases: list[tuple[DocumentNode, dict[str, Any]]] = [
         (
             sd.search_document(sd.SEARCHES_PER_REQUEST),
             {"first": 100, **{f"query{i}": "org:acme" for i in range(sd.SEARCHES_PER_REQUEST)}},
-        ),
-        (sd.issues_by_id_document(), {"ids": ["x"] * 100, "comments": 100}),
-        (
-            sd.pulls_by_id_document(),
-            {"ids": ["x"] * sd.PULL_BATCH, "comments": 100, "reviews": 100},
         ),
     ]
     for document, variables in cases:
@@ -389,5 +387,4 @@ def _reference_schema() -> GraphQLSchema:
 
 def test_documents_are_valid_against_githubs_schema() -> None:
     schema = _reference_schema()
-    for document in (sd.search_document(3), sd.issues_by_id_document(), sd.pulls_by_id_document()):
-        assert not validate(schema, document)
+    assert not validate(schema, sd.search_document(3))
