@@ -38,6 +38,7 @@ from harvester.discover import (
 from harvester.governor import BudgetExhausted, Governor, PageSizes
 from harvester.hydrate import Hydrator, Snapshot
 from harvester.land import Lander, table_dir
+from harvester.packer import QUERY_NAME as PACKED_QUERY
 from harvester.packer import Packer, Unit
 from harvester.search_discovery import (
     FoundBundle,
@@ -50,17 +51,20 @@ from harvester.state import DataLock, RunLog, Watermarks, new_run_id, repo_scope
 
 log = logging.getLogger(__name__)
 
-# Page sizes to start from. Every discovery page nests one connection under its page, so
-# 100 x 100 stays at 101 requests = 1 point; the governor halves them on timeouts.
+# Page sizes to start from (`first` of every connection the packer asks; `ids` per `nodes`
+# list; `first` of searches). A page's size does not change its price, only its nodes; the
+# governor halves them on timeouts.
 DEFAULT_PAGE_SIZES = {
-    "first": 100,
+    "repos": 100,
+    "threads": 100,
     "comments": 100,
     "reviews": 100,
-    "ids": 100,
+    "inline": 100,
     "reactors": 100,
     "edits": 100,
+    "ids": 100,
+    "first": 100,
 }
-PULL_PAGE = 50  # 1 + 50 comments + 50 reviews = 101 requests: 1 point per page
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REHYDRATE_CHUNK = 2_000  # summaries asked at once (bounded memory)
 
@@ -172,10 +176,9 @@ class _Crawl:
             "repos_unchanged": 0,
         }
         self.errors: list[str] = []
-        self.packer = Packer(gov)
+        self.packer = Packer(gov, ids_per_list=gov.pages.get(PACKED_QUERY, "ids"))
         self.hydrator = Hydrator(self.packer, self._land_snapshot, self._now)
         self.pending: list[_Pending] = []
-        self.discovered: set[str] = set()
         self.known: dict[str, KnownComment] = {}
         self.known_threads: dict[str, datetime] = {}
         self.scope = (
@@ -257,7 +260,6 @@ class _Crawl:
             if reason is None:
                 continue
             self.counts["bot_comments"] += 1
-            self.discovered.add(node["id"])
             if self.needs_hydration(node):
                 await self.hydrator.add(bot_comment(node))
             else:
@@ -347,6 +349,18 @@ class _Crawl:
 
     async def _run(self) -> None:
         self.load_known()
+        # Known comments' summaries ride in the first queries, beside the repository listing.
+        rehydrate = asyncio.create_task(self.rehydrate_known())
+        try:
+            await self._discover()
+        except BaseException:
+            rehydrate.cancel()
+            await asyncio.gather(rehydrate, return_exceptions=True)
+            raise
+        await rehydrate
+        await self.checkpoint(force=True)
+
+    async def _discover(self) -> None:
         if self.o.discovery == "search":
             listed = [org for org in self.source.orgs if not await self.crawl_org_search(org)]
             self.source = Source(self.source.auth, tuple(listed), self.source.repos)
@@ -380,8 +394,6 @@ class _Crawl:
                 await self.checkpoint()
 
         await asyncio.gather(*(one(o, n) for o, n in repos))
-        await self.rehydrate_known()
-        await self.checkpoint(force=True)
         self.errors.extend(failures)
 
     async def rehydrate_known(self) -> None:
@@ -395,11 +407,7 @@ class _Crawl:
         world whose clock differs from ours still gets its recent comments re-read.
         """
         known = self.known
-        todo = [
-            cid
-            for cid, k in known.items()
-            if cid not in self.discovered and (self.is_recent(k) or self.o.sweep_known)
-        ]
+        todo = [cid for cid, k in known.items() if self.is_recent(k) or self.o.sweep_known]
         for start in range(0, len(todo), REHYDRATE_CHUNK):
             batch = todo[start : start + REHYDRATE_CHUNK]
             nodes = await asyncio.gather(
@@ -584,9 +592,6 @@ async def _run_sources(
             options.endpoint, source.auth, timeout_s=options.timeout_s
         ) as client:
             pages = PageSizes(defaults={**DEFAULT_PAGE_SIZES, **options.page_sizes})
-            pages.current[("repo_pull_requests", "first")] = min(
-                PULL_PAGE, pages.get("repo_pull_requests", "first")
-            )
             gov = Governor(
                 client,
                 options.clock,
@@ -607,6 +612,13 @@ def _sum_counts(crawls: list[_Crawl]) -> dict[str, int]:
     for crawl in crawls:
         for key, value in {**crawl.counts, **crawl.hydrator.stats.as_dict()}.items():
             total[key] = total.get(key, 0) + value
+        pack = crawl.packer.stats
+        for key, value in {
+            "queries": pack.queries,
+            "units": pack.units,
+            "requests": pack.requests,
+        }.items():
+            total[f"pack_{key}"] = total.get(f"pack_{key}", 0) + value
         for key, value in crawl.gov.stats.as_dict().items():
             if isinstance(value, int):
                 total[f"gov_{key}"] = total.get(f"gov_{key}", 0) + value

@@ -150,9 +150,12 @@ def crawl_options(
     page_sizes = {
         key: value
         for key, value in {
-            "first": sizes.threads,
+            "threads": sizes.threads,
             "comments": sizes.comments,
+            "reviews": sizes.comments,
+            "inline": sizes.comments,
             "ids": sizes.nodes,
+            "first": sizes.search,
             "reactors": sizes.reactors,
             "edits": sizes.edits,
         }.items()

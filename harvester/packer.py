@@ -23,7 +23,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,31 @@ class Unit:
 
     def arg(self, name: str) -> Any:
         return dict(self.args).get(name)
+
+
+# Which units go first when more are queued than one query holds: the deepest work first
+# (hydration, then the pages of threads already listed, then new listings), so what is in
+# memory is finished and landed before more is read. Lower goes first.
+PRIORITY = {
+    "HydrateReactorsUnit": 0,
+    "HydrateEditsUnit": 0,
+    "HydrateBothUnit": 0,
+    "MoreReactorsUnit": 0,
+    "MoreEditsUnit": 0,
+    "CommentSummariesUnit": 1,
+    "MoreCommentsUnit": 1,
+    "MoreReviewsUnit": 1,
+    "MoreInlineUnit": 1,
+    "ReviewInlineUnit": 1,
+    "ThreadCommentsUnit": 2,
+    "PullReviewsUnit": 2,
+    "IssuesByIdUnit": 3,
+    "PullsByIdUnit": 3,
+    "IssueListUnit": 4,
+    "PullListUnit": 4,
+    "RepoChangesUnit": 5,
+    "OrgReposUnit": 5,
+}
 
 
 @dataclass
@@ -263,9 +288,12 @@ class Packer:
     Use as `async with Packer(gov) as packer: data = await packer.fetch(unit)`.
     """
 
-    def __init__(self, gov: Governor, capacity: int = CAPACITY) -> None:
+    def __init__(
+        self, gov: Governor, capacity: int = CAPACITY, ids_per_list: int = IDS_PER_LIST
+    ) -> None:
         self.gov = gov
         self.capacity = max(2, capacity)
+        self.ids_per_list = max(1, min(IDS_PER_LIST, ids_per_list))
         self.kinds, self.shared = load_kinds()
         self.stats = PackerStats()
         self._queue: list[_Entry] = []
@@ -340,10 +368,11 @@ class Packer:
         sections: list[Section] = []
         open_lists: dict[str, Section] = {}
         used, keep = 0, []
+        self._queue.sort(key=lambda e: PRIORITY.get(e.unit.kind, 9))  # stable: FIFO within
         for entry in self._queue:
             kind = self.kinds[entry.unit.kind]
             current = open_lists.get(kind.name)
-            opens = kind.is_list and (current is None or len(current.entries) >= IDS_PER_LIST)
+            opens = kind.is_list and (current is None or len(current.entries) >= self.ids_per_list)
             cost = unit_cost(kind, opens)
             if used + cost > self.capacity:
                 keep.append(entry)
@@ -438,6 +467,5 @@ def _may_be_null(section: Section, value: Any) -> bool:
     return not section.kind.is_list and value is None
 
 
-@lru_cache(maxsize=64)
 def _parsed(text: str) -> Any:
-    return parse(text)
+    return parse(text)  # not cached: a packed query's text rarely comes twice

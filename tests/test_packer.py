@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import pytest
 from graphql import DocumentNode, parse, validate
+from simworld_fixtures import run, small_world
 from test_queries import reference_schema
 
 from harvester.client import Answer
@@ -26,6 +27,7 @@ from harvester.packer import (
     route_errors,
 )
 from harvester.simulator.cost import analyze, points_for
+from harvester.simulator.resolvers import github_error, node_id
 from harvester.simulator.schema import load_schema
 
 KINDS, SHARED = load_kinds()
@@ -220,3 +222,33 @@ async def test_an_unknown_unit_kind_is_refused() -> None:
     async with _packer(FakeGovernor()) as packer:
         with pytest.raises(KeyError, match="NoSuchUnit"):
             await packer.fetch(Unit.of("NoSuchUnit", id="x"))
+
+
+def test_one_query_of_every_kind_runs_on_the_simulator() -> None:
+    sw = small_world()
+    ids = {"issue": node_id(sw.issue), "pull": node_id(sw.pull), "review": node_id(sw.review),
+           "answer": node_id(sw.answer), "inline": node_id(sw.inline)}
+    target = {
+        "ThreadCommentsUnit": ids["issue"], "MoreCommentsUnit": ids["issue"],
+        "PullReviewsUnit": ids["pull"], "MoreReviewsUnit": ids["pull"],
+        "ReviewInlineUnit": ids["review"], "MoreInlineUnit": ids["review"],
+        "IssuesByIdUnit": ids["issue"], "PullsByIdUnit": ids["pull"],
+    }
+    sections = []
+    for name, kind in sorted(KINDS.items()):
+        args = {"id": target.get(name, ids["answer"]), "after": None, "login": "acme",
+                "owner": "acme", "name": "widgets", "since": None}
+        unit = Unit.of(name, **{v: args[v] for v in kind.unit_vars if v != "ids"})
+        if kind.is_list:
+            unit = Unit.of(name, id=args["id"])
+        sections.append(Section(kind, [_entry(unit)]))
+    text, variables = build_query(sections, SHARED)
+    result = run(sw.world, text, {**variables, **PAGES})
+    assert not result.errors, [github_error(e) for e in result.errors]
+    assert result.data is not None
+    for i, section in enumerate(sections):
+        value = result.data[f"s{i}"]
+        assert value is not None and (not section.kind.is_list or value[0] is not None), (
+            section.kind.name
+        )
+    assert result.data["s%d" % sorted(KINDS).index("ThreadCommentsUnit")][0]["comments"]["nodes"]

@@ -26,7 +26,7 @@ QUERY_FILES = sorted(QUERIES.glob("*.graphql"))
 
 
 def operation_name_for(path: Path) -> str:
-    """`repo_issues.graphql` holds `query RepoIssues`."""
+    """`search_threads.graphql` holds `query SearchThreads`."""
     return "".join(part.capitalize() for part in path.stem.split("_"))
 
 
@@ -45,17 +45,8 @@ def reference_schema() -> GraphQLSchema:
 
 def test_there_are_queries() -> None:
     names = {path.stem for path in QUERY_FILES}
-    assert {
-        "org_repositories",
-        "repo_issues",
-        "repo_pull_requests",
-        "thread_comments",
-        "hydrate_comments",
-        "comment_edits_page",
-        "comment_reactors_page",
-        "search_threads",
-        "rate_limit",
-    } <= names
+    # Everything else is a unit of queries/packed/units.graphql (tests/test_packer.py).
+    assert {"search_threads", "rate_limit"} <= names
 
 
 @pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: p.name)
@@ -94,27 +85,6 @@ def test_selects_the_rate_limit(path: Path) -> None:
 
 # Page sizes the crawler starts from, and the most points each page may cost at those sizes.
 TYPICAL: dict[str, tuple[dict[str, object], int]] = {
-    "org_repositories": ({"org": "acme", "first": 100}, 1),
-    "repo_issues": ({"owner": "acme", "name": "w", "first": 50, "comments": 50}, 1),
-    "repo_pull_requests": (
-        {
-            "owner": "acme",
-            "name": "w",
-            "first": 20,
-            "comments": 50,
-            "reviews": 10,
-        },
-        1,
-    ),
-    "thread_comments": ({"id": "x", "first": 100}, 1),
-    "pull_reviews": ({"id": "x", "first": 100}, 1),
-    "review_comments_batch": ({"ids": ["x"] * 100, "first": 100}, 1),
-    "comment_summaries": ({"ids": ["x"] * 100}, 1),
-    "repo_changes": ({"owner": "acme", "name": "w"}, 1),
-    "review_comments": ({"id": "x", "first": 100}, 1),
-    "hydrate_comments": ({"ids": ["x"] * 100, "reactors": 100, "edits": 100}, 2),
-    "comment_edits_page": ({"id": "x", "first": 100}, 1),
-    "comment_reactors_page": ({"id": "x", "first": 100}, 1),
     "search_threads": ({"query": "org:acme", "first": 100}, 1),
     "rate_limit": ({}, 1),
 }
@@ -136,23 +106,6 @@ def test_queries_are_cheap(path: Path) -> None:
 def test_queries_run_on_the_simulator(path: Path) -> None:
     sw = small_world()
     variables = dict(TYPICAL[path.stem][0])
-    ids_by_query = {
-        "thread_comments": node_id(sw.issue),
-        "pull_reviews": node_id(sw.pull),
-        "review_comments": node_id(sw.review),
-        "comment_edits_page": node_id(sw.answer),
-        "comment_reactors_page": node_id(sw.answer),
-    }
-    if path.stem in ids_by_query:
-        variables["id"] = ids_by_query[path.stem]
-    if path.stem == "review_comments_batch":
-        variables["ids"] = [node_id(sw.review)]
-    if path.stem == "comment_summaries":
-        variables["ids"] = [node_id(sw.answer), node_id(sw.review), node_id(sw.inline)]
-    if path.stem == "hydrate_comments":
-        variables["ids"] = [node_id(sw.answer), node_id(sw.review), node_id(sw.inline)]
-    if "owner" in variables:
-        variables.update(owner="acme", name="widgets")
     result = run(sw.world, path.read_text(encoding="utf-8"), variables)
     assert not result.errors, [github_error(e) for e in result.errors]
     assert result.data is not None and result.data["rateLimit"]["limit"] == 5000

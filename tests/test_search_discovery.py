@@ -17,7 +17,7 @@ from graphql import DocumentNode, GraphQLSchema, build_schema, validate
 from harvester import search_discovery as sd
 from harvester.client import Answer, GitHubClient
 from harvester.clock import FakeClock
-from harvester.crawl import DEFAULT_PAGE_SIZES, PULL_PAGE
+from harvester.crawl import DEFAULT_PAGE_SIZES
 from harvester.discover import ThreadBundle, org_repos, walk_issues, walk_pulls
 from harvester.governor import Governor, PageSizes
 from harvester.packer import Packer
@@ -54,7 +54,6 @@ class SpyGovernor(Governor):
 
 def _governor(client: GitHubClient, clock: FakeClock) -> SpyGovernor:
     pages = PageSizes(defaults=dict(DEFAULT_PAGE_SIZES))
-    pages.current[("repo_pull_requests", "first")] = PULL_PAGE  # as the crawler starts
     return SpyGovernor(client, clock, page_sizes=pages)
 
 
