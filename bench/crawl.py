@@ -61,20 +61,26 @@ DEFAULT_FAULTS = "502=0.03,secondary=0.02,reset=0.01,badjson=0.02,partial=0.02"
 PARTS = ("ours", "naive", "faults", "wall", "rss")
 NAIVE_SWEEP = ((1, 4, 4), (1, 3, 6), (1, 2, 10), (1, 3, 3), (1, 5, 5), (2, 4, 4), (10, 5, 5))
 
-# Which stage of the crawl each of our operations belongs to (operation names in queries/).
+# Which stage of the crawl each packer unit belongs to (queries/packed/units.graphql).
 STAGE_OF = {
-    "OrgRepositories": "repositories",
-    "RepoChanges": "repositories",
-    "RepoIssues": "threads and comments",
-    "RepoPullRequests": "threads and comments",
-    "ThreadComments": "threads and comments",
-    "PullReviews": "threads and comments",
-    "ReviewCommentsBatch": "inline review comments",
-    "ReviewComments": "inline review comments",
-    "HydrateComments": "hydration",
-    "CommentReactorsPage": "hydration",
-    "CommentEditsPage": "hydration",
-    "CommentSummaries": "hydration",
+    "OrgReposUnit": "repositories",
+    "RepoChangesUnit": "repositories",
+    "IssueListUnit": "threads and comments",
+    "PullListUnit": "threads and comments",
+    "ThreadCommentsUnit": "threads and comments",
+    "MoreCommentsUnit": "threads and comments",
+    "PullReviewsUnit": "threads and comments",
+    "MoreReviewsUnit": "threads and comments",
+    "IssuesByIdUnit": "threads and comments",
+    "PullsByIdUnit": "threads and comments",
+    "ReviewInlineUnit": "inline review comments",
+    "MoreInlineUnit": "inline review comments",
+    "HydrateReactorsUnit": "hydration",
+    "HydrateEditsUnit": "hydration",
+    "HydrateBothUnit": "hydration",
+    "MoreReactorsUnit": "hydration",
+    "MoreEditsUnit": "hydration",
+    "CommentSummariesUnit": "hydration",
 }
 STAGES = ("repositories", "threads and comments", "inline review comments", "hydration")
 
@@ -274,6 +280,7 @@ class OursRun:
     requests_by_op: Counter[str]
     points_by_op: Counter[str]
     errors: list[str]
+    requests_by_unit: dict[str, int] = field(default_factory=dict)
 
 
 async def crawl_in_process(world: World, data: Path, faults: str | None = None) -> OursRun:
@@ -291,8 +298,10 @@ async def crawl_in_process(world: World, data: Path, faults: str | None = None) 
             result = await run_crawl(options)
             status, retries, errors = result.status, result.retries, result.errors
             found = result.counts.get("bot_comments", 0)
+            by_unit = result.requests_by_unit
         except Exception as exc:  # report a crashed crawl with what it spent, do not die with it
             status, retries, found, errors = "crashed", -1, -1, [f"{type(exc).__name__}: {exc}"]
+            by_unit = {}
         elapsed = time.perf_counter() - started
         if sim.stats.timeouts:
             print(f"note: {sim.stats.timeouts} oversized answers; per-query split approximate")
@@ -307,6 +316,7 @@ async def crawl_in_process(world: World, data: Path, faults: str | None = None) 
             sim.requests_by_op,
             sim.points_by_op,
             errors,
+            by_unit,
         )
 
 
@@ -464,15 +474,24 @@ def print_stages(run: OursRun, w: WorldCounts) -> None:
     stage_units: Counter[str] = Counter()
     for name, units in w.units.items():
         stage_units[UNIT_STAGE[name]] += units
-    print(f"\n  {'query':<22} {'stage':<24} {'requests':>8} {'points':>7}")
+    print(f"\n  {'query':<22} {'requests':>8} {'points':>7}")
     for op, n in sorted(run.requests_by_op.items(), key=lambda kv: -run.points_by_op[kv[0]]):
-        stage = STAGE_OF.get(op, "other")
-        print(f"  {op:<22} {stage:<24} {n:>8,} {run.points_by_op[op]:>7,}")
-    print(f"\n  {'stage':<24} {'units R':>8} {'R/149':>7} {'R/100':>7} {'ours':>7}")
+        print(f"  {op:<22} {n:>8,} {run.points_by_op[op]:>7,}")
+    # Packed queries mix stages: what each stage asked, in request units (the packer's pricing).
+    print(f"\n  {'stage':<24} {'units R':>8} {'R/149':>7} {'R/100':>7} {'ours':>7} {'ours/149':>8}")
     for stage in STAGES:
-        ours = sum(p for op, p in run.points_by_op.items() if STAGE_OF.get(op) == stage)
+        ours = sum(n for kind, n in run.requests_by_unit.items() if STAGE_OF.get(kind) == stage)
         units = stage_units[stage]
-        print(f"  {stage:<24} {units:>8,} {units / 149:>7.1f} {units / 100:>7.1f} {ours:>7,}")
+        print(
+            f"  {stage:<24} {units:>8,} {units / 149:>7.1f} {units / 100:>7.1f} {ours:>7,} "
+            f"{ours / 149:>8.1f}"
+        )
+    total = sum(run.requests_by_unit.values())
+    print(
+        f"  {'all':<24} {w.total_units:>8,} {w.total_units / 149:>7.1f} "
+        f"{w.total_units / 100:>7.1f} {total:>7,} {total / 149:>8.1f}   "
+        f"(mean fill {total / max(1, run.requests):.0f} requests per query)"
+    )
 
 
 def print_naive(result: NaiveResult, elapsed: float, w: WorldCounts, ours: OursRun | None) -> None:

@@ -121,6 +121,7 @@ class CrawlResult:
     errors: list[str]
     started_at: datetime
     finished_at: datetime
+    requests_by_unit: dict[str, int] = field(default_factory=dict)  # as the packer priced them
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -134,6 +135,7 @@ class CrawlResult:
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
             "elapsed_s": round((self.finished_at - self.started_at).total_seconds(), 3),
+            "requests_by_unit": self.requests_by_unit,
         }
 
 
@@ -581,7 +583,13 @@ async def run_crawl(options: CrawlOptions) -> CrawlResult:
         retries = sum(c.gov.stats.retries for c in crawls)
         finished = datetime.fromtimestamp(options.clock.now(), UTC)
         runs.finish(run_id, status, points, requests, retries, counts, finished_at=finished)
-    return CrawlResult(run_id, status, counts, points, requests, retries, errors, started, finished)
+    by_unit: dict[str, int] = {}
+    for crawl in crawls:
+        for kind, n in crawl.packer.stats.requests_by_kind.items():
+            by_unit[kind] = by_unit.get(kind, 0) + n
+    return CrawlResult(
+        run_id, status, counts, points, requests, retries, errors, started, finished, by_unit
+    )
 
 
 async def _run_sources(

@@ -136,7 +136,8 @@ class PackerStats:
     requests: int = 0  # as this module prices them (the server's figure is in the governor)
     resent: int = 0
     missing: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
+    by_kind: dict[str, int] = field(default_factory=dict)  # units
+    requests_by_kind: dict[str, int] = field(default_factory=dict)
     fills: list[int] = field(default_factory=list)  # requests of each query sent
 
     def as_dict(self) -> dict[str, Any]:
@@ -423,8 +424,10 @@ class Packer:
             print("PACK", self.stats.fills[-1], {s.kind.name: len(s.entries) for s in sections})
         for section in sections:
             self.stats.units += len(section.entries)
-            self.stats.by_kind[section.kind.name] = (
-                self.stats.by_kind.get(section.kind.name, 0) + len(section.entries)
+            name = section.kind.name
+            self.stats.by_kind[name] = self.stats.by_kind.get(name, 0) + len(section.entries)
+            self.stats.requests_by_kind[name] = (
+                self.stats.requests_by_kind.get(name, 0) + section.requests
             )
         answer = await self.gov.send(
             QUERY_NAME, _parsed(text), variables, page_vars=page_vars, accept_partial=True
