@@ -17,7 +17,7 @@ from graphql import (
 from simworld_fixtures import run, small_world
 
 from harvester.simulator.cost import analyze
-from harvester.simulator.resolvers import github_error, node_id
+from harvester.simulator.resolvers import github_error
 from harvester.simulator.schema import load_schema
 
 QUERIES = Path(__file__).resolve().parents[1] / "queries"
