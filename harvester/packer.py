@@ -19,7 +19,7 @@ of them again, at most `MAX_TRIES` times each.
 from __future__ import annotations
 
 import asyncio
-import os
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ from graphql.language import Visitor
 from harvester.client import QUERIES_DIR
 from harvester.governor import Governor
 
+log = logging.getLogger(__name__)
 UNITS_FILE = QUERIES_DIR / "packed" / "units.graphql"
 CAPACITY = 149  # requests: round(149 / 100) = 1 point
 IDS_PER_LIST = 100  # `nodes(ids:)` takes at most 100 ids
@@ -420,8 +421,11 @@ class Packer:
         self.stats.queries += 1
         self.stats.requests += sum(s.requests for s in sections)
         self.stats.fills.append(sum(s.requests for s in sections))
-        if os.environ.get("HARVESTER_PACK_DEBUG"):
-            print("PACK", self.stats.fills[-1], {s.kind.name: len(s.entries) for s in sections})
+        log.debug(
+            "packed %d requests: %s",
+            self.stats.fills[-1],
+            {s.kind.name: len(s.entries) for s in sections},
+        )
         for section in sections:
             self.stats.units += len(section.entries)
             name = section.kind.name
