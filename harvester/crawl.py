@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from harvester.discover import (
     BotRules,
     RepoMarks,
     Stamp,
+    ThreadBudget,
     ThreadBundle,
     bot_comment,
     changed_repos,
@@ -67,6 +69,7 @@ DEFAULT_PAGE_SIZES = {
 }
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REHYDRATE_CHUNK = 2_000  # summaries asked at once (bounded memory)
+LANDER_FLUSH_ROWS = 10_000  # rows buffered before a Parquet part is written (bounded memory)
 
 _HEADER = re.compile(r"<!--\s*(?:Ubiquity(?:OS)?\s+-|ubiquity-os-llm-response)|--!>")
 
@@ -98,6 +101,9 @@ class CrawlOptions:
     app_slugs: tuple[str, ...] = ("ubiquity-os",)
     max_in_flight: int = 4
     repo_concurrency: int = 64
+    # Threads listed but not yet landed, all repositories together: bounds memory (see
+    # discover.ThreadBudget). 2,000 keeps 200k comments under 300 MB and queries full.
+    thread_budget: int = 2_000
     max_retries: int = 6
     timeout_s: float = 60.0
     include_forks: bool = False
@@ -180,6 +186,7 @@ class _Crawl:
         self.errors: list[str] = []
         self.packer = Packer(gov, ids_per_list=gov.pages.get(PACKED_QUERY, "ids"))
         self.hydrator = Hydrator(self.packer, self._land_snapshot, self._now)
+        self.budget = ThreadBudget(options.thread_budget)
         self.pending: list[_Pending] = []
         self.known: dict[str, KnownComment] = {}
         self.known_threads: dict[str, datetime] = {}
@@ -281,11 +288,12 @@ class _Crawl:
         since = None if self.o.full_refresh else (self.marks.get(scope) or self.o.since)
         stamp = Stamp(owner, name, self._now(), self.run_id)
         mark = since
-        async for bundle in walk(self.packer, owner, name, since):
-            await self.land_bundle(bundle, stamp)
-            updated = _parse(bundle.thread.get("updatedAt"))
-            if updated and (mark is None or updated > mark):
-                mark = updated
+        async with aclosing(walk(self.packer, owner, name, since, self.budget)) as bundles:
+            async for bundle in bundles:
+                await self.land_bundle(bundle, stamp)
+                updated = _parse(bundle.thread.get("updatedAt"))
+                if updated and (mark is None or updated > mark):
+                    mark = updated
         # An empty scope still gets a watermark, so the change probe can skip it next time.
         self.pending.append(_Pending(scope, mark or EPOCH, self.hydrator.seq + 1))
 
@@ -565,7 +573,7 @@ async def run_crawl(options: CrawlOptions) -> CrawlResult:
         marks = Watermarks(data)
         status, errors = "ok", []
         crawls: list[_Crawl] = []
-        with Lander(data, run_id) as lander:
+        with Lander(data, run_id, flush_rows=LANDER_FLUSH_ROWS) as lander:
             try:
                 await _run_sources(options, run_id, lander, marks, crawls)
             except AuthError as exc:
@@ -627,6 +635,8 @@ def _sum_counts(crawls: list[_Crawl]) -> dict[str, int]:
             "requests": pack.requests,
         }.items():
             total[f"pack_{key}"] = total.get(f"pack_{key}", 0) + value
+        # Most threads held at once (listed, not yet landed), summed over tokens.
+        total["threads_held_peak"] = total.get("threads_held_peak", 0) + crawl.budget.peak
         for key, value in crawl.gov.stats.as_dict().items():
             if isinstance(value, int):
                 total[f"gov_{key}"] = total.get(f"gov_{key}", 0) + value

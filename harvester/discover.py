@@ -7,7 +7,8 @@ one connection each; the crawler (crawl.py) strings them together.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -275,38 +276,146 @@ def _iso(when: datetime | None) -> str | None:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
 
 
+class ThreadBudget:
+    """How many threads may be listed but not yet landed, across every walk of a crawl.
+
+    A listing page reserves room before it is asked for: the mean size of the pages answered
+    so far (a full page at first, never under `floor`), so small repositories do not hold
+    room they will not use. When the answer holds more threads than reserved, the extra is
+    taken without waiting (at most `LISTING_PAGE - floor` per page in flight); each thread
+    gives its place back once the crawler has landed it. This keeps memory flat however many
+    repositories are walked at once, while leaving enough pages in flight to fill the
+    packer's queries.
+    """
+
+    def __init__(self, limit: int, floor: int = 20, first: int = 50) -> None:
+        if limit < 1:
+            raise ValueError(f"the thread budget must be at least 1, got {limit}")
+        self.limit = limit
+        self.floor = max(1, min(floor, LISTING_PAGE))
+        self.first = max(self.floor, min(first, LISTING_PAGE))
+        self.used = 0
+        self.peak = 0
+        self._pages = 0
+        self._threads = 0
+        self._freed = asyncio.Condition()
+
+    def estimate(self) -> int:
+        """What the next listing page reserves."""
+        if not self._pages:
+            return min(self.first, self.limit)
+        mean = -(-self._threads // self._pages)
+        return min(max(mean, self.floor), LISTING_PAGE, self.limit)
+
+    @asynccontextmanager
+    async def reserve(self) -> AsyncIterator[Reservation]:
+        """Hold room for one listing page until the block ends (see `Reservation.keep`)."""
+        async with self._freed:
+            await self._freed.wait_for(lambda: self.used + self.estimate() <= self.limit)
+            n = self.estimate()
+            self.used += n
+            self.peak = max(self.peak, self.used)
+        held = Reservation(self, n)
+        try:
+            yield held
+        finally:
+            await held.release()
+
+    def _listed(self, threads: int) -> None:
+        self._pages += 1
+        self._threads += threads
+
+    async def _change(self, delta: int) -> None:
+        async with self._freed:
+            self.used += delta
+            self.peak = max(self.peak, self.used)
+            if delta < 0:
+                self._freed.notify_all()
+
+
+@dataclass
+class Reservation:
+    budget: ThreadBudget
+    held: int
+    answered: bool = False
+
+    async def keep(self, n: int) -> None:
+        """Hold exactly `n` places. The first call reports the page's size; growing never
+        waits (the page is already in memory)."""
+        if not self.answered:
+            self.answered = True
+            self.budget._listed(n)
+        if n != self.held:
+            await self.budget._change(n - self.held)
+            self.held = n
+
+    async def release(self) -> None:
+        if self.held:
+            await self.budget._change(-self.held)
+            self.held = 0
+
+
+UNLIMITED_THREADS = 10**9
+LISTING_PAGE = 100  # GitHub's largest page: the most threads one listing page can hold
+
+
 async def walk_issues(
-    packer: Packer, owner: str, name: str, since: datetime | None
-) -> AsyncIterator[ThreadBundle]:
-    """Issues updated at or after `since`, oldest update first, with all their comments."""
+    packer: Packer,
+    owner: str,
+    name: str,
+    since: datetime | None,
+    budget: ThreadBudget | None = None,
+) -> AsyncGenerator[ThreadBundle, None]:
+    """Issues updated at or after `since`, oldest update first, with all their comments.
+
+    Close the generator when stopping early (`contextlib.aclosing`): it holds budget.
+    """
+    budget = budget or ThreadBudget(UNLIMITED_THREADS)
     after: str | None = None
     while True:
-        unit = Unit.of("IssueListUnit", owner=owner, name=name, since=_iso(since), after=after)
-        conn = ((await packer.fetch(unit)) or {}).get("issues")
-        if conn is None:
-            return
-        for bundle in await asyncio.gather(*(complete_thread(packer, t) for t in _nodes(conn))):
-            yield bundle
+        async with budget.reserve() as held:
+            unit = Unit.of("IssueListUnit", owner=owner, name=name, since=_iso(since), after=after)
+            conn = ((await packer.fetch(unit)) or {}).get("issues")
+            if conn is None:
+                return
+            threads = _nodes(conn)
+            await held.keep(len(threads))
+            for bundle in await asyncio.gather(*(complete_thread(packer, t) for t in threads)):
+                yield bundle
+                await held.keep(held.held - 1)
         more, after = _page_info(conn)
         if not more:
             return
 
 
 async def walk_pulls(
-    packer: Packer, owner: str, name: str, since: datetime | None
-) -> AsyncIterator[ThreadBundle]:
-    """Pull requests by `updatedAt` descending, down to `since` (there is no `since` filter)."""
+    packer: Packer,
+    owner: str,
+    name: str,
+    since: datetime | None,
+    budget: ThreadBudget | None = None,
+) -> AsyncGenerator[ThreadBundle, None]:
+    """Pull requests by `updatedAt` descending, down to `since` (there is no `since` filter).
+
+    Close the generator when stopping early (`contextlib.aclosing`): it holds budget.
+    """
+    budget = budget or ThreadBudget(UNLIMITED_THREADS)
     after: str | None = None
     since_iso = _iso(since)
     while True:
-        unit = Unit.of("PullListUnit", owner=owner, name=name, after=after)
-        conn = ((await packer.fetch(unit)) or {}).get("pullRequests")
-        if conn is None:
-            return
-        nodes = _nodes(conn)
-        fresh = [n for n in nodes if not since_iso or str(n.get("updatedAt") or "") >= since_iso]
-        for bundle in await asyncio.gather(*(complete_thread(packer, t) for t in fresh)):
-            yield bundle
+        async with budget.reserve() as held:
+            unit = Unit.of("PullListUnit", owner=owner, name=name, after=after)
+            conn = ((await packer.fetch(unit)) or {}).get("pullRequests")
+            if conn is None:
+                return
+            nodes = _nodes(conn)
+            fresh = [
+                n for n in nodes if not since_iso or str(n.get("updatedAt") or "") >= since_iso
+            ]
+            await held.keep(len(fresh))
+            for bundle in await asyncio.gather(*(complete_thread(packer, t) for t in fresh)):
+                yield bundle
+                await held.keep(held.held - 1)
         more, after = _page_info(conn)
         if not more or len(fresh) < len(nodes):
             return

@@ -60,6 +60,21 @@ async def test_a_crawl_recovers_exactly_the_ground_truth(tmp_path: Path) -> None
     assert result.points == stats["points_charged"]
 
 
+async def test_a_small_thread_budget_bounds_what_is_held_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    world = _world()
+    export_truth(world, tmp_path / "truth")
+    wide, _ = await _crawl(world, tmp_path / "wide")
+    result, _ = await _crawl(world, tmp_path / "data", thread_budget=5)
+    assert result.status == "ok", result.errors
+    assert_matches_truth(tmp_path / "data", tmp_path / "truth")
+    largest_page = max(len(repo.threads) for org in world.orgs for repo in org.repos)
+    # One listing page at a time once the budget is full; it may hold at most its own size.
+    assert 5 <= result.counts["threads_held_peak"] <= largest_page
+    assert wide.counts["threads_held_peak"] > largest_page  # the default walks many at once
+
+
 async def test_with_injected_faults_the_data_is_the_same(tmp_path: Path) -> None:
     world = _world()
     export_truth(world, tmp_path / "truth")
