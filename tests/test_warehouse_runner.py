@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,6 +13,7 @@ import pytest
 
 from harvester.build import (
     MARTS,
+    STAGES,
     BuildLocked,
     BuildOptions,
     Model,
@@ -199,3 +201,20 @@ def test_build_info_records_what_was_built(tmp_path: Path) -> None:
     _small(tmp_path).build_result()
     info = {r["key"]: r["value"] for r in rows(connect(tmp_path), "select * from build_info")}
     assert {"built_at", "cache_fingerprint", "duckdb_version", "marts", "config"} <= set(info)
+
+
+def test_worker_processes_build_the_same_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = _small(tmp_path)
+    for i in range(6):
+        raw.comment(f"H{i}", author="dave", author_type="User", body=f"/ask q{i}", minute=10 + i)
+        raw.comment(f"A{i}", body=answer(f"Answer {i}."), minute=11 + i)
+        raw.snapshot(f"A{i}", reactions=[reaction("erin", "THUMBS_UP")])
+    raw.build_result(reuse_cache=False)
+    serial = _dump(tmp_path)
+    for name, spec in list(STAGES.items()):  # every page through the pool, however small
+        monkeypatch.setitem(STAGES, name, replace(spec, parallel_min=1, page_size=2))
+    result = raw.build_result(reuse_cache=False, workers=2)
+    assert result.stages["int_parsed_bodies"]["computed"] > 4  # several pages
+    assert _dump(tmp_path) == serial

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -120,3 +121,25 @@ def test_batch_functions_return_their_schemas() -> None:
             "question_rule": "invocation",
         }
     ]
+
+
+def test_parse_rows_holds_exactly_what_to_record_says() -> None:
+    """The column-wise shaping of `parse_rows` agrees with `ParsedComment.to_record`."""
+    from harvester.dialects import parse_comment
+
+    bots = BotsConfig()
+    fixtures = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ubiquity"
+    bodies = [p.read_text(encoding="utf-8") for p in sorted(fixtures.glob("*.md"))]
+    bodies += [
+        'x <!-- UbiquityOS - ask - 1 - @a - https://github.com/o/r/actions/runs/1\n{"k": "&amp;"}\n-->',
+        "> [!CAUTION]\n> failed <!-- ubiquity-os-llm-response -->",
+        "Thinking...",
+        "",
+    ]
+    rows = [(i, body, "ubiquity-os", "Bot") for i, body in enumerate(bodies)]
+    table = udfs.parse_rows(rows, bots).to_pylist()
+    for (key, body, login, author_type), got in zip(rows, table, strict=True):
+        want = parse_comment(body, author_login=login, author_type=author_type, bots=bots)
+        record = want.to_record()
+        record["metadata"] = udfs._json_text(record["metadata"])
+        assert got == {"parse_key": key, **record}
