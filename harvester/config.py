@@ -634,6 +634,12 @@ class GitHubConfig(_Section):
         StrictFloat, Field(gt=0, le=600), Expect("a number of seconds above 0, at most 600")
     ] = 30.0
     max_retries: Annotated[StrictInt, Field(ge=0, le=50), Expect("an integer from 0 to 50")] = 6
+    # Threads listed but not yet landed, per token: what bounds the crawler's memory.
+    thread_budget: Annotated[
+        StrictInt,
+        Field(ge=100, le=1_000_000),
+        Expect("an integer from 100 to 1000000 (threads held at once per token)"),
+    ] = 2_000
     page_sizes: Annotated[PageSizes, Expect("a [github.page_sizes] table")] = PageSizes()
 
     @property

@@ -171,6 +171,7 @@ def crawl_options(
         max_in_flight=cfg.github.max_in_flight,
         max_retries=cfg.github.max_retries,
         timeout_s=cfg.github.timeout_s,
+        thread_budget=cfg.github.thread_budget,
         include_forks=cfg.sources.include_forks,
         include_archived=cfg.sources.include_archived,
         is_excluded=cfg.sources.is_excluded,

@@ -15,6 +15,7 @@ from harvester.config import (
     ConfigError,
     HarvesterConfig,
     check_config,
+    config_from_mapping,
     default_config,
     load_config,
     normalise_login,
@@ -64,6 +65,7 @@ def test_defaults_need_no_file() -> None:
     assert config.auth.token_env == "GITHUB_TOKEN" and config.auth.mode == "token"
     assert config.github.endpoint == "https://api.github.com/graphql"
     assert config.github.max_in_flight == 4
+    assert config.github.thread_budget == 2_000
     assert config.feedback.weights.as_dict() == {
         "THUMBS_UP": 1.0,
         "THUMBS_DOWN": -1.0,
@@ -254,6 +256,11 @@ VALUE_ERRORS = [
     (
         "[github]\nmax_in_flight = true",
         "github.max_in_flight: expected an integer from 1 to 100 (requests per token), got true",
+    ),
+    (
+        "[github]\nthread_budget = 10",
+        "github.thread_budget: expected an integer from 100 to 1000000 (threads held at once "
+        "per token), got 10",
     ),
     (
         "[github.page_sizes]\nnodes = 101",
@@ -740,3 +747,18 @@ def test_a_custom_dialect_cannot_take_a_parser_dialect_name(tmp_path: Path) -> N
     )
     with pytest.raises(ConfigError, match='"sdk-v1" is a built-in dialect'):
         load_config(path)
+
+
+def test_the_thread_budget_reaches_the_crawler(tmp_path: Path) -> None:
+    from harvester.operator import crawl_options
+
+    cfg = config_from_mapping({"github": {"thread_budget": 500}})
+    options = crawl_options(
+        cfg,
+        data_dir=tmp_path,
+        endpoint="http://localhost:1/graphql",
+        sources=[],
+        full_refresh=False,
+        rehydrate_days=None,
+    )
+    assert options.thread_budget == 500
