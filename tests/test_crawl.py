@@ -73,6 +73,13 @@ async def test_a_small_thread_budget_bounds_what_is_held_and_loses_nothing(
     # One listing page at a time once the budget is full; it may hold at most its own size.
     assert 5 <= result.counts["threads_held_peak"] <= largest_page
     assert wide.counts["threads_held_peak"] > largest_page  # the default walks many at once
+    # Listings of several pages (4 threads a page): one page held at a time, nothing lost.
+    paged, _ = await _crawl(
+        world, tmp_path / "paged", thread_budget=5, page_sizes={"threads": 4}
+    )
+    assert paged.status == "ok", paged.errors
+    assert_matches_truth(tmp_path / "paged", tmp_path / "truth")
+    assert paged.counts["threads_held_peak"] <= 5
 
 
 async def test_with_injected_faults_the_data_is_the_same(tmp_path: Path) -> None:
