@@ -379,7 +379,7 @@ def run_once(
         options.memory_limit = None if memory_limit == "none" else memory_limit
     result = build(options)
     seconds = time.perf_counter() - started
-    slowest = sorted(result.models, key=lambda m: -m.seconds)[:8]
+    slowest = sorted(result.models, key=lambda m: -m.seconds)[:12]
     return {
         "seconds": seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

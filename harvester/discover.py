@@ -279,11 +279,12 @@ def _iso(when: datetime | None) -> str | None:
 class ThreadBudget:
     """How many threads may be listed but not yet landed, across every walk of a crawl.
 
-    A listing page reserves room before it is asked for: the mean size of the pages answered
-    so far (a full page at first, never under `floor`), so small repositories do not hold
-    room they will not use. When the answer holds more threads than reserved, the extra is
-    taken without waiting (at most `LISTING_PAGE - floor` per page in flight); each thread
-    gives its place back once the crawler has landed it. This keeps memory flat however many
+    A listing page reserves room before it is asked for: `first` threads until a page has
+    been answered, then the mean size of the pages answered so far (never under `floor`), so
+    small repositories do not hold room they will not use. When the answer holds more threads
+    than reserved, the extra is taken without waiting (the page is already in memory; at most
+    `LISTING_PAGE - floor` per page in flight); each thread gives its place back once the
+    crawler has landed it. This keeps memory flat however many
     repositories are walked at once, while leaving enough pages in flight to fill the
     packer's queries.
     """
