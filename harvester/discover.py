@@ -360,6 +360,17 @@ UNLIMITED_THREADS = 10**9
 LISTING_PAGE = 100  # GitHub's largest page: the most threads one listing page can hold
 
 
+async def _completed_page(
+    packer: Packer, held: Reservation, threads: list[dict[str, Any]]
+) -> AsyncGenerator[ThreadBundle, None]:
+    """One listing page's threads, whole: the page holds its threads' places until each is
+    landed (the caller's turn after each `yield`)."""
+    await held.keep(len(threads))
+    for bundle in await asyncio.gather(*(complete_thread(packer, t) for t in threads)):
+        yield bundle
+        await held.keep(held.held - 1)
+
+
 async def walk_issues(
     packer: Packer,
     owner: str,
@@ -380,10 +391,8 @@ async def walk_issues(
             if conn is None:
                 return
             threads = _nodes(conn)
-            await held.keep(len(threads))
-            for bundle in await asyncio.gather(*(complete_thread(packer, t) for t in threads)):
+            async for bundle in _completed_page(packer, held, threads):
                 yield bundle
-                await held.keep(held.held - 1)
         more, after = _page_info(conn)
         if not more:
             return
@@ -413,10 +422,8 @@ async def walk_pulls(
             fresh = [
                 n for n in nodes if not since_iso or str(n.get("updatedAt") or "") >= since_iso
             ]
-            await held.keep(len(fresh))
-            for bundle in await asyncio.gather(*(complete_thread(packer, t) for t in fresh)):
+            async for bundle in _completed_page(packer, held, fresh):
                 yield bundle
-                await held.keep(held.held - 1)
         more, after = _page_info(conn)
         if not more or len(fresh) < len(nodes):
             return
