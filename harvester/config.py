@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import functools
 import json
 import math
 import os
@@ -81,6 +82,7 @@ class ConfigError(Exception):
         return "\n".join(self.problems)
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalise_login(login: str) -> str:
     """The GraphQL form of a login, lower-cased for comparison (GitHub logins ignore case).
 

@@ -16,7 +16,7 @@ Json: TypeAlias = dict[str, "Json"] | list["Json"] | str | int | float | bool | 
 MAX_HEADER_CHARS = 1024
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MetadataBlock:
     """One hidden block (or, for `claude-action`, one tracking line) and what it says.
 
@@ -24,6 +24,9 @@ class MetadataBlock:
     are as written, except that JavaScript non-values (`undefined`, `null`, empty) become None
     and the instigator loses its `@`. `metadata` is the parsed JSON with the SDK's HTML
     entities unescaped in string values; `json_span` is where its text is in the body.
+
+    Read-only by convention. Not `frozen`: that costs a few microseconds per object on a path
+    that makes millions of them (the parse records are the build's slowest Python stage).
     """
 
     dialect: str

@@ -35,14 +35,14 @@ _MAX_ERROR_CHARS = 300
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TokenUsage:
     input: int | None
     output: int | None
     total: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ParsedComment:
     """One comment body, read.
 
@@ -52,6 +52,8 @@ class ParsedComment:
     (markers are listed by name in `markers` only). `answer_text` is the body without metadata
     blocks, markers, the visible ```json copy a fatal log puts before its hidden block, the
     Claude action's tracking line and `---`, and placeholders; stripped.
+
+    Read-only by convention (not `frozen`, for speed: see `MetadataBlock`).
     """
 
     dialect: str | None

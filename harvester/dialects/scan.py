@@ -57,7 +57,7 @@ class _NextMatch:
         return self.found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decoded:
     """A JSON value read from the body, or why none could be (`error`, `resume`)."""
 
@@ -154,7 +154,7 @@ class Scanner:
         return f"invalid JSON at line {line}, column {column} of the block: {exc.msg}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Payload:
     """The JSON after a header, and where the block that holds it ends."""
 

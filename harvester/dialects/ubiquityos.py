@@ -40,7 +40,7 @@ _PREFIXES = tuple(f"{name} - " for name in _NAMES)
 LLM_RESPONSE_CLASS = "ubiquity-os-llm-response"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HeaderFields:
     dialect: str
     header_class: str | None = None
@@ -290,7 +290,7 @@ _VIEW_JOB = re.compile(r"\[View job\]\((?P<url>[^)\s]{1,500})\)")
 _RULE = re.compile(r"[ \t]*-{3,}[ \t]*(?:\r?\n|$)")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Tracking:
     block: MetadataBlock
     busy: bool  # "is working": the job has not finished, what follows is not an answer yet
@@ -333,7 +333,7 @@ _MAX_PLACEHOLDER_CHARS = 200
 
 def is_placeholder_text(text: str) -> bool:
     """`Thinking...`, `> [!TIP]\\n> Thinking...`, `UbiquityOS is thinking...` (any case, `…`)."""
-    if len(text) > _MAX_PLACEHOLDER_CHARS:
+    if len(text) > _MAX_PLACEHOLDER_CHARS or ("..." not in text and "…" not in text):
         return False
     words: list[str] = []
     for line in text.replace("…", "...").splitlines():
