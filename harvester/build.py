@@ -245,6 +245,37 @@ def all_models(models_dir: Path = MODELS_DIR) -> list[Model]:
     return plan([*load_sql_models(models_dir), *_python_models()])
 
 
+def temp_drops(order: Sequence[Model]) -> dict[str, list[str]]:
+    """After which model each temporary table can go: the last one that reads it, directly or
+    through views. Dropping them then keeps a build's working set, and what DuckDB spills to
+    disk past its memory limit, to what the models still to run need."""
+    by_name = {model.name: model for model in order}
+    reads: dict[str, set[str]] = {}
+
+    def stored_inputs(name: str) -> set[str]:
+        if name not in reads:
+            found: set[str] = set()
+            for dep in by_name[name].depends:
+                if dep not in by_name:
+                    continue
+                if by_name[dep].materialized == "view":
+                    found |= stored_inputs(dep)
+                else:
+                    found.add(dep)
+            reads[name] = found
+        return reads[name]
+
+    last_reader = {m.name: m.name for m in order if m.materialized == "temp"}
+    for model in order:  # run order: a later reader overwrites an earlier one
+        for name in stored_inputs(model.name):
+            if name in last_reader:
+                last_reader[name] = model.name
+    drops: dict[str, list[str]] = {}
+    for table, after in last_reader.items():
+        drops.setdefault(after, []).append(table)
+    return drops
+
+
 # ---------- options and results
 @dataclass(frozen=True)
 class ModelRun:
@@ -417,6 +448,7 @@ def _build_into(path: Path, models: list[Model], options: BuildOptions) -> Build
         _run_macros(con, options.models_dir)
         stage.attach_previous()
         total = len(models)
+        drops = temp_drops(models)
         for index, model in enumerate(models, 1):
             if options.on_progress:
                 options.on_progress(ModelEvent(model.name, index, total, done=False))
@@ -429,6 +461,8 @@ def _build_into(path: Path, models: list[Model], options: BuildOptions) -> Build
                 ModelRun(model.name, model.layer, model.kind, model.materialized, rows, seconds)
             )
             log.info("built %s (%s): %d rows in %.2f s", model.name, model.layer, rows, seconds)
+            for name in drops.get(model.name, ()):
+                con.execute(f"DROP TABLE IF EXISTS {name}")
             if options.on_progress:
                 options.on_progress(ModelEvent(model.name, index, total, True, rows, seconds))
         stage.detach_previous()
@@ -750,31 +784,42 @@ class Stage:
                 f"SELECT todo.* FROM ({spec.todo}) AS todo ANTI JOIN {spec.output} AS done "
                 f"ON todo.{spec.key} = done.{spec.key}"
             )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _todo AS {todo} ORDER BY {spec.page_key}")
-        rows = _count(con, "_todo")
+        plain = spec.todo == f"SELECT * FROM {spec.input}"
+        if reused == 0 and plain and _is_table(con, spec.input):
+            source = spec.input  # all of it is to do and it is stored sorted: page it as it is
+        else:
+            source = "_todo"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _todo AS {todo} ORDER BY {spec.page_key}")
+        rows = _count(con, source)
         computed = (
-            int(_scalar(con, f"SELECT count(DISTINCT {spec.key}) FROM _todo") or 0)
+            int(_scalar(con, f"SELECT count(DISTINCT {spec.key}) FROM {source}") or 0)
             if spec.key
             else rows
         )
-        pages = _key_ranges(con, "_todo", spec.page_key, spec.page_size)
+        pages = _key_ranges(con, source, spec.page_key, spec.page_size)
 
         def fetch() -> Iterator[list[tuple[Any, ...]]]:
             for low, high in pages:
                 yield _fetch_rows(
                     con,
-                    f"SELECT {spec.args} FROM _todo WHERE {spec.page_key} BETWEEN ? AND ? "
+                    f"SELECT {spec.args} FROM {source} WHERE {spec.page_key} BETWEEN ? AND ? "
                     f"ORDER BY {spec.page_key}",
                     [low, high],
                 )
 
+        # Pages go to a temp table first: one bulk write of the output at the end costs a
+        # fraction of many small inserts into a stored table (each one a WAL write and, past
+        # the checkpoint threshold, a checkpoint).
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _done AS SELECT * FROM {spec.output} LIMIT 0")
         self.run_tasks(
             spec.func,
             fetch(),
-            lambda table: _insert_arrow(con, spec.output, table),
+            lambda table: _insert_arrow(con, "_done", table),
             parallel=rows >= spec.parallel_min,
         )
-        con.execute("DROP TABLE _todo")
+        con.execute("DROP TABLE IF EXISTS _todo")
+        con.execute(f"INSERT INTO {spec.output} SELECT * FROM _done")
+        con.execute("DROP TABLE _done")
         self.stats[name] = {"reused": reused, "computed": computed}
 
     def _reuse(self, spec: PythonStage) -> int:
@@ -825,6 +870,11 @@ class Stage:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _is_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether `name` is a stored (temporary or not) table, not a view."""
+    return bool(_scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]))
 
 
 def _fetch_rows(

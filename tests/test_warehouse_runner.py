@@ -23,6 +23,7 @@ from harvester.build import (
     load_sql_models,
     plan,
     sql_references,
+    temp_drops,
 )
 from harvester.land import partition_dir
 from tests.warehouse_fixtures import BOT, RawData, answer, at, connect, edit, one, reaction, rows
@@ -65,6 +66,29 @@ def test_plan_refuses_cycles_duplicates_and_unknown_sources() -> None:
         plan([_model("x", "marts"), _model("x", "marts")])
     with pytest.raises(ModelError, match="raw_nothing"):
         plan([_model("stg_a", "staging", "raw_nothing")])
+
+
+def test_a_temp_table_is_dropped_after_its_last_reader_even_through_views() -> None:
+    def temp(name: str, *depends: str) -> Model:
+        return Model(name, "intermediate", "sql", depends, "temp")
+
+    order = plan(
+        [
+            temp("int_a", "stg_a"),
+            _model("int_b", "intermediate", "int_a"),  # a view over int_a
+            temp("int_c", "int_a"),
+            replace(_model("m_early", "marts", "int_c"), materialized="table"),
+            replace(_model("m_late", "marts", "int_b"), materialized="table"),
+            temp("int_unread", "stg_a"),
+            _model("stg_a", "staging", "raw_threads"),
+        ]
+    )
+    drops = temp_drops(order)
+    # int_a is read last by m_late, through the view int_b, not by int_b or int_c
+    assert drops["m_late"] == ["int_a"]
+    assert drops["m_early"] == ["int_c"]
+    assert drops["int_unread"] == ["int_unread"]
+    assert "int_b" not in drops and "stg_a" not in drops
 
 
 def test_the_project_models_form_a_dag_in_layers() -> None:
