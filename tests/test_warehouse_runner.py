@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from harvester.build import (
     MARTS,
+    MODELS_DIR,
     STAGES,
     BuildLocked,
     BuildOptions,
@@ -89,6 +91,17 @@ def test_a_temp_table_is_dropped_after_its_last_reader_even_through_views() -> N
     assert drops["m_early"] == ["int_c"]
     assert drops["int_unread"] == ["int_unread"]
     assert "int_b" not in drops and "stg_a" not in drops
+
+
+def test_import_ctes_are_not_materialized() -> None:
+    """DuckDB copies a CTE read twice unless told not to: for an import CTE, a pure waste."""
+    import_cte = re.compile(r"\b([a-z_]+) as (not materialized )?\(\s*select \* from [a-z_]+\s*\)")
+    checked = 0
+    for path in sorted(MODELS_DIR.glob("*/*.sql")):
+        for found in import_cte.finditer(path.read_text(encoding="utf-8")):
+            checked += 1
+            assert found.group(2), f"{path.name}: CTE {found.group(1)} is not 'not materialized'"
+    assert checked >= 40
 
 
 def test_the_project_models_form_a_dag_in_layers() -> None:

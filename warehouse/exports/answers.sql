@@ -1,19 +1,19 @@
 -- The LLM answers of one export's scope with their feedback and correction: every training
 -- subset is cut from this. `export_scope` (org, repo lower-cased; a null repo is the whole
 -- org) is the partner's; nothing outside it is read.
-with bot_comments as (
+with bot_comments as not materialized (
     select * from bot_comments
 ),
 
-feedback as (
+feedback as not materialized (
     select * from feedback
 ),
 
-corrections as (
+corrections as not materialized (
     select * from corrections
 ),
 
-scope as (
+scope as not materialized (
     select * from export_scope
 ),
 

@@ -1,7 +1,7 @@
 -- KTO examples: the bot's own text with the label its feedback gives (positive -> desirable,
 -- negative -> undesirable; `none` is left out). A thumbs-up on an answer a human then
 -- corrected is not a positive label for the original, so those are left out too.
-with answers as (
+with answers as not materialized (
     select * from export_answers
 ),
 

@@ -2,7 +2,7 @@
 -- final text, for usable, non-trivial corrections. From several answers to one question:
 -- chosen = the answer scored at least $min_pair_margin higher, rejected = the other; an
 -- answer a human corrected is never chosen (people fixed it: not a positive example).
-with answers as (
+with answers as not materialized (
     select * from export_answers
 ),
 

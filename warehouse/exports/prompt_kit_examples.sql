@@ -1,6 +1,6 @@
 -- The best corrected examples per repository: usable, non-trivial corrections, those whose
 -- answers people liked most first, then the newest; $top_examples per repository.
-with answers as (
+with answers as not materialized (
     select * from export_answers
 ),
 

@@ -1,10 +1,10 @@
 -- Phrase weights of the export's repositories: the $top_phrases strongest to prefer and to
 -- avoid per repository.
-with phrase_weights as (
+with phrase_weights as not materialized (
     select * from phrase_weights
 ),
 
-scope as (
+scope as not materialized (
     select * from export_scope
 ),
 

@@ -2,7 +2,7 @@
 -- taste (similarity >= $doubtful_similarity), corrections of answers people had liked
 -- (reaction score above 0), and answers to one question whose scores differ by less than
 -- $doubtful_margin.
-with answers as (
+with answers as not materialized (
     select * from export_answers
 ),
 

@@ -1,7 +1,7 @@
 -- SFT demonstrations: the human's text of every usable, non-trivial correction, and the
 -- bot's answer where people rated it positive and nobody edited it. Human texts first, then
 -- the best-rated: the first of two duplicates is the one kept.
-with answers as (
+with answers as not materialized (
     select * from export_answers
 ),
 

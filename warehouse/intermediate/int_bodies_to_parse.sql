@@ -2,11 +2,11 @@
 -- the body of each revision, with the comment's author (see macros/parse_key.sql). Sorted by
 -- parse_key so that the parse stage can page through it by key range.
 -- materialized: temp (the parse stage pages through it by key)
-with bot_comments as (
+with bot_comments as not materialized (
     select * from int_bot_comments
 ),
 
-revisions as (
+revisions as not materialized (
     select * from int_revision_history
 ),
 

@@ -2,11 +2,11 @@
 -- login) with their latest snapshot. The current body is the one of the later of the two
 -- observations (the comment row of discovery, the snapshot of hydration).
 -- materialized: temp (read by most models)
-with comments as (
+with comments as not materialized (
     select * from int_comments
 ),
 
-snapshots as (
+snapshots as not materialized (
     select * from int_snapshots
 ),
 

@@ -1,9 +1,9 @@
 -- Bot comments with what the dialect parser read in their current body.
-with bot_comments as (
+with bot_comments as not materialized (
     select * from int_bot_comments
 ),
 
-parsed as (
+parsed as not materialized (
     select * from int_parsed_bodies
 ),
 

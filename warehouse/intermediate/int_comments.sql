@@ -1,6 +1,6 @@
 -- The latest landed state of each comment (greatest crawled_at, then run_id).
 -- materialized: temp (read by three models; the window runs once)
-with comments as (
+with comments as not materialized (
     select * from stg_comments
 ),
 

@@ -8,7 +8,7 @@
 -- every human revision was deleted from history): the row stays, with is_usable false.
 -- pair_key identifies the two texts (the diff stage's cache key).
 -- materialized: temp (read by the diff stage and int_corrections)
-with revisions as (
+with revisions as not materialized (
     select * from int_revisions
 ),
 

@@ -2,15 +2,15 @@
 -- edit is trivial when it only changes whitespace, or when its character edit distance is at
 -- most feedback.trivial_edit_distance.
 -- materialized: temp (read by three models)
-with pairs as (
+with pairs as not materialized (
     select * from int_correction_pairs
 ),
 
-diffs as (
+diffs as not materialized (
     select * from int_correction_diffs
 ),
 
-settings as (
+settings as not materialized (
     select * from param_feedback
 ),
 

@@ -10,23 +10,23 @@ with bot_comments as (
     select comment_id, org, repo from int_bot_comments
 ),
 
-reactions as (
+reactions as not materialized (
     select * from int_reactions
 ),
 
-votes as (
+votes as not materialized (
     select * from int_reaction_votes
 ),
 
-revisions as (
+revisions as not materialized (
     select * from int_revisions
 ),
 
-corrections as (
+corrections as not materialized (
     select * from int_corrections
 ),
 
-settings as (
+settings as not materialized (
     select * from param_feedback
 ),
 

@@ -18,7 +18,7 @@ corrections as (
     select comment_id, before_text from int_corrections
 ),
 
-settings as (
+settings as not materialized (
     select * from param_feedback
 ),
 

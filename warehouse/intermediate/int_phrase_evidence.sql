@@ -1,10 +1,10 @@
 -- How many of the recent rated answers of each org, repo and label contain each phrase:
 -- evidence 'rated_good' (label positive) or 'rated_bad' (label negative).
-with documents as (
+with documents as not materialized (
     select * from int_phrase_documents
 ),
 
-text_phrases as (
+text_phrases as not materialized (
     select * from int_text_phrases
 ),
 

@@ -1,7 +1,7 @@
 -- Current reactions (latest snapshot) with who gave them and whether they count: reactions by
 -- a Bot or a configured bot login, and by the comment's own author, do not count.
 -- materialized: temp (read by three models)
-with reactions as (
+with reactions as not materialized (
     select * from int_snapshot_reactions
 ),
 
@@ -9,11 +9,11 @@ bot_comments as (
     select comment_id, org, repo, author_key from int_bot_comments
 ),
 
-bot_logins as (
+bot_logins as not materialized (
     select * from param_bot_logins
 ),
 
-weights as (
+weights as not materialized (
     select * from param_reaction_weights
 ),
 

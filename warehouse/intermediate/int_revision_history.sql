@@ -11,15 +11,15 @@
 -- configured bot login; 'human' for a User (or Mannequin / EnterpriseUserAccount); else
 -- 'unknown'.
 -- materialized: temp (read twice, and the parse stage pages through its keys)
-with bot_comments as (
+with bot_comments as not materialized (
     select * from int_bot_comments
 ),
 
-edits as (
+edits as not materialized (
     select * from int_snapshot_edits
 ),
 
-bot_logins as (
+bot_logins as not materialized (
     select * from param_bot_logins
 ),
 

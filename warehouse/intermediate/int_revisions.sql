@@ -1,7 +1,7 @@
 -- Revisions with what the parser read in them: the answer text (metadata blocks and
 -- placeholders removed) and whether a bot revision is a placeholder ("Thinking...").
 -- A human's text is never a placeholder: a person writing "Thinking..." meant it.
-with history as (
+with history as not materialized (
     select * from int_revision_history
 ),
 

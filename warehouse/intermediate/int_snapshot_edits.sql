@@ -1,10 +1,10 @@
 -- The revisions in force: members of each comment's latest snapshot, matched on
 -- (comment_id, crawled_at, run_id), like int_snapshot_reactions.
-with edits as (
+with edits as not materialized (
     select * from stg_edits
 ),
 
-snapshots as (
+snapshots as not materialized (
     select * from int_snapshots
 ),
 

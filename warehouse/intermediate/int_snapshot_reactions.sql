@@ -1,11 +1,11 @@
 -- The reactions in force: members of each comment's latest snapshot, matched on
 -- (comment_id, crawled_at, run_id). A reaction missing from the latest snapshot was removed;
 -- rows of a crashed run (no hydrations row) never match.
-with reactions as (
+with reactions as not materialized (
     select * from stg_reactions
 ),
 
-snapshots as (
+snapshots as not materialized (
     select * from int_snapshots
 ),
 

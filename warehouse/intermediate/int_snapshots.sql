@@ -1,7 +1,7 @@
 -- Each bot comment's latest snapshot (harvester/land.py, "Snapshot rule"): its hydration with
 -- the greatest crawled_at, ties to the greatest run_id.
 -- materialized: temp (read by three models; the window runs once)
-with hydrations as (
+with hydrations as not materialized (
     select * from stg_hydrations
 ),
 

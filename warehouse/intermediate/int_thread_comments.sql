@@ -3,7 +3,7 @@
 -- (only humans ask). thread_key changes whenever any of them does, so the linker's cache
 -- (int_question_links) is reused for unchanged threads.
 -- materialized: temp (the question stage pages through it by thread)
-with comments as (
+with comments as not materialized (
     select * from int_comments
 ),
 

@@ -1,5 +1,5 @@
 -- The latest landed state of each thread (greatest crawled_at, then run_id).
-with threads as (
+with threads as not materialized (
     select * from stg_threads
 ),
 

@@ -1,14 +1,14 @@
 -- One row per bot comment, in its latest state: who wrote it where, what the parser read in
 -- it (dialect, plugin, answer, metadata), the question it answers and the thread around it.
-with bot_comments as (
+with bot_comments as not materialized (
     select * from int_bot_comments_parsed
 ),
 
-threads as (
+threads as not materialized (
     select * from int_threads
 ),
 
-question_links as (
+question_links as not materialized (
     select * from int_question_links
 ),
 

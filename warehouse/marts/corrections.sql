@@ -1,6 +1,6 @@
 -- One row per bot comment a human edited: the bot's answer, the humans' latest text, and how
 -- far apart they are. Rules in int_correction_pairs and int_corrections.
-with corrections as (
+with corrections as not materialized (
     select * from int_corrections
 ),
 

@@ -1,7 +1,7 @@
 -- One row per bot comment: counted reactions by kind, human edits, the weighted score and its
 -- label. Rules in int_feedback; the weights used are in param_reaction_weights and
 -- param_feedback.
-with feedback as (
+with feedback as not materialized (
     select * from int_feedback
 ),
 

@@ -9,15 +9,15 @@
 --   good_rate = (g + m*pi) / (G + m),   bad_rate = (b + m*pi) / (B + m)
 --   weight = logit(good_rate) - logit(bad_rate)   (a log odds ratio shrunk towards 0)
 -- support = g + b; phrases with support below phrase_min_support are left out.
-with rated as (
+with rated as not materialized (
     select * from int_phrase_evidence
 ),
 
-corrected as (
+corrected as not materialized (
     select * from int_correction_phrases
 ),
 
-documents as (
+documents as not materialized (
     select * from int_phrase_documents
 ),
 
@@ -29,7 +29,7 @@ answers as (
     select comment_id, org, repo from int_bot_comments_parsed where comment_kind = 'llm_answer'
 ),
 
-settings as (
+settings as not materialized (
     select * from param_feedback
 ),
 

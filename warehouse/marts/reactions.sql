@@ -1,6 +1,6 @@
 -- One row per current reaction on a bot comment (the comment's latest snapshot), with whether
 -- it counts towards feedback (not by a bot, not by the comment's author) and its weight.
-with reactions as (
+with reactions as not materialized (
     select * from int_reactions
 ),
 

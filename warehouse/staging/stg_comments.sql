@@ -1,6 +1,6 @@
 -- Comments of threads that hold a bot comment (humans' too: they hold the questions), as
 -- landed: one row per comment per crawl that saw it.
-with source as (
+with source as not materialized (
     select * from raw_comments
 ),
 

@@ -1,7 +1,7 @@
 -- Revisions (GitHub UserContentEdits) of bot comments as landed with each hydration; `body`
 -- is the full text of that revision (GitHub's misnamed `diff`), null when deleted from history
 -- or older than GitHub's edit history (early 2018). A snapshot member, like reactions.
-with source as (
+with source as not materialized (
     select * from raw_edits
 ),
 

@@ -1,6 +1,6 @@
 -- One row per hydration of a bot comment (the snapshot marker of harvester/land.py): the
 -- comment's state when its complete reaction and edit sets were fetched.
-with source as (
+with source as not materialized (
     select * from raw_hydrations
 ),
 

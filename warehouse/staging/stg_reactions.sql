@@ -1,6 +1,6 @@
 -- Reactions on bot comments as landed with each hydration (a snapshot member: it counts only
 -- when its (comment_id, crawled_at, run_id) is the comment's latest snapshot).
-with source as (
+with source as not materialized (
     select * from raw_reactions
 ),
 

@@ -1,5 +1,5 @@
 -- Issues and pull requests as landed: one row per thread per crawl that saw it.
-with source as (
+with source as not materialized (
     select * from raw_threads
 ),
 
