@@ -807,19 +807,21 @@ class Stage:
                     [low, high],
                 )
 
-        # Pages go to a temp table first: one bulk write of the output at the end costs a
-        # fraction of many small inserts into a stored table (each one a WAL write and, past
-        # the checkpoint threshold, a checkpoint).
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _done AS SELECT * FROM {spec.output} LIMIT 0")
-        self.run_tasks(
-            spec.func,
-            fetch(),
-            lambda table: _insert_arrow(con, "_done", table),
-            parallel=rows >= spec.parallel_min,
-        )
+        # One transaction for all pages: DuckDB then writes the rows straight into the table's
+        # storage, where one commit per page would log each to the WAL and checkpoint often.
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self.run_tasks(
+                spec.func,
+                fetch(),
+                lambda table: _insert_arrow(con, spec.output, table),
+                parallel=rows >= spec.parallel_min,
+            )
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
         con.execute("DROP TABLE IF EXISTS _todo")
-        con.execute(f"INSERT INTO {spec.output} SELECT * FROM _done")
-        con.execute("DROP TABLE _done")
         self.stats[name] = {"reused": reused, "computed": computed}
 
     def _reuse(self, spec: PythonStage) -> int:
