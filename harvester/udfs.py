@@ -5,7 +5,7 @@ The build's Python stages call the batch functions at the end (`parse_rows`, `li
 Python UDFs: in DuckDB's Python package, scalar and Arrow UDFs need numpy, which this project
 does not depend on; a batch function over a page is just as vectorised and keeps SQL in charge
 of everything else. DuckDB's own `levenshtein` counts bytes, not characters (and is slower
-than the bit-parallel one here).
+than rapidfuzz's, used here).
 
 Definitions (docs/warehouse.md repeats them for analysts):
 
@@ -31,63 +31,17 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+from rapidfuzz.distance import Levenshtein
 
 from harvester.config import BotsConfig
 from harvester.dialects import parse_comment
 from harvester.questions import ThreadComment, question_links
 
 
-def _common_affixes(a: str, b: str) -> tuple[int, int]:
-    """Lengths of the common prefix and of the common suffix that does not overlap it."""
-    limit = min(len(a), len(b))
-    prefix = 0
-    while prefix < limit and a[prefix] == b[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
-        suffix += 1
-    return prefix, suffix
-
-
 def levenshtein(a: str, b: str) -> int:
-    """Character-level Levenshtein distance.
-
-    Bit-parallel (Myers 1999, in Hyyrö's formulation for edit distance): one pass over the
-    longer text with the shorter one's columns packed in a Python integer, so the cost is
-    O(len(a) * len(b) / word size) in C, not O(len(a) * len(b)) in Python. A correction
-    usually changes a small part of a long answer: the common prefix and suffix are cut first.
-    """
-    prefix, suffix = _common_affixes(a, b)
-    a = a[prefix : len(a) - suffix]
-    b = b[prefix : len(b) - suffix]
-    if len(a) < len(b):
-        a, b = b, a
-    m = len(b)
-    if m == 0:
-        return len(a)
-    peq: dict[str, int] = {}
-    for i, ch in enumerate(b):
-        peq[ch] = peq.get(ch, 0) | (1 << i)
-    get = peq.get
-    mask = (1 << m) - 1
-    high = 1 << (m - 1)
-    pv, mv, score = mask, 0, m
-    # Only pv needs masking: ph goes negative (infinite leading ones in Python), but it is
-    # only ever and-ed with values below 2**m, and carries only move upwards.
-    for ch in a:
-        eq = get(ch, 0)
-        xv = eq | mv
-        xh = (((eq & pv) + pv) ^ pv) | eq
-        ph = mv | ~(xh | pv)
-        mh = pv & xh
-        if ph & high:
-            score += 1
-        elif mh & high:
-            score -= 1
-        ph = (ph << 1) | 1
-        pv = ((mh << 1) | ~(xv | ph)) & mask
-        mv = ph & xv
-    return score
+    """Character-level Levenshtein distance (unit-cost insertions, deletions and substitutions
+    of code points), by rapidfuzz's bit-parallel C++ implementation."""
+    return int(Levenshtein.distance(a, b))
 
 
 def similarity(a: str, b: str, distance: int | None = None) -> float:
@@ -153,7 +107,7 @@ STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
 
 MAX_PHRASE_WORDS = 3
 _TOKEN = re.compile(r"[^\W]+")
-_DIGITS = re.compile(r"[0-9_]+")
+_DIGIT_CHARS = "0123456789_"
 
 
 def tokens(text: str) -> list[str]:
@@ -162,7 +116,8 @@ def tokens(text: str) -> list[str]:
 
 
 def _is_content(token: str) -> bool:
-    return token not in STOP_WORDS and _DIGITS.fullmatch(token) is None
+    # strip() leaves nothing exactly when the token is only digits and `_` (tokens are never empty)
+    return token not in STOP_WORDS and token.strip(_DIGIT_CHARS) != ""
 
 
 def phrases(text: str) -> set[str]:
@@ -170,15 +125,15 @@ def phrases(text: str) -> set[str]:
     words = tokens(text)
     content = [_is_content(w) for w in words]
     found: set[str] = set()
+    add = found.add
     count = len(words)
-    for i in range(count):
+    for i, word in enumerate(words):
         if not content[i]:
             continue
-        found.add(words[i])
-        for n in range(2, MAX_PHRASE_WORDS + 1):
-            end = i + n - 1
-            if end < count and content[end]:
-                found.add(" ".join(words[i : end + 1]))
+        add(word)
+        for end in range(i + 1, min(i + MAX_PHRASE_WORDS, count)):
+            if content[end]:
+                add(" ".join(words[i : end + 1]))
     return found
 
 
