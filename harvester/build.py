@@ -693,7 +693,7 @@ STAGES: dict[str, PythonStage] = {
             key="thread_key",
             todo="SELECT * FROM int_thread_comments",
             args="thread_key, thread_id, comment_id, kind, author_login, author_type, is_bot, "
-            "body, created_at, reply_to_id, is_answer",
+            "body, epoch_us(created_at) AS created_at, reply_to_id, is_answer",
             page_key="thread_id",
             page_size=2_000,
             func=udfs.link_rows,
