@@ -10,7 +10,8 @@ How the runner works (docs/warehouse.md has the analyst's view):
 - **Dependencies** are read from the SQL: every name after `from` or `join` that is another
   model, a raw source (`raw_<table>`) or a parameter table (`param_*`), minus the file's own
   CTE names. Nothing to keep in sync by hand; a comma join (`from a, b`) is not seen, so the
-  models use explicit joins. Models run in dependency order, ties by layer then name, so the
+  models use explicit joins. Models run in dependency order, ties by layer (marts first, so
+  that the temporary tables only they read go early) then name, so the
   order is the same on every machine.
 - **Materialisation** by layer: staging and intermediate models are temporary views (DuckDB
   inlines them, so a reader pays only for the columns it uses), marts are the tables analysts
@@ -79,6 +80,9 @@ DEFAULT_MATERIALIZATION: dict[str, Materialization] = {
 }
 MARTS = ("bot_comments", "revisions", "reactions", "corrections", "feedback", "phrase_weights")
 """The relations analysts query (the design's contract)."""
+
+RUN_PRIORITY = {"marts": 0, "staging": 1, "intermediate": 2}
+"""Which ready model runs first (`plan`)."""
 
 SOURCES = tuple(f"raw_{table}" for table in TABLES)
 PARAMS = ("param_reaction_weights", "param_feedback", "param_bot_logins", "param_stop_words")
@@ -200,7 +204,9 @@ def _python_models() -> list[Model]:
 
 
 def plan(models: Sequence[Model]) -> list[Model]:
-    """The models in a valid run order: dependencies first, ties by layer then name.
+    """The models in a valid run order: dependencies first; of the models ready to run, marts
+    first (a mart that can run frees the temporary tables only it still reads, before the
+    next large model needs the memory), then staging, then intermediate, then by name.
 
     References to names that are neither models, sources nor parameters are dropped here
     (`from` also appears in `extract(year from x)`); DuckDB reports a real typo when it runs.
@@ -222,7 +228,7 @@ def plan(models: Sequence[Model]) -> list[Model]:
     for name, needs in deps.items():
         for need in needs:
             dependants[need].add(name)
-    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    rank = RUN_PRIORITY
     ready = [(rank[by_name[n].layer], n) for n, needs in deps.items() if not needs]
     heapq.heapify(ready)
     remaining = {name: len(needs) for name, needs in deps.items()}

@@ -78,18 +78,28 @@ def test_a_temp_table_is_dropped_after_its_last_reader_even_through_views() -> N
         [
             temp("int_a", "stg_a"),
             _model("int_b", "intermediate", "int_a"),  # a view over int_a
-            temp("int_c", "int_a"),
+            temp("int_c", "stg_a"),
             replace(_model("m_early", "marts", "int_c"), materialized="table"),
-            replace(_model("m_late", "marts", "int_b"), materialized="table"),
+            replace(_model("m_late", "marts", "int_b", "int_c"), materialized="table"),
             temp("int_unread", "stg_a"),
             _model("stg_a", "staging", "raw_threads"),
         ]
     )
+    # marts run as soon as they can: both before int_unread
+    assert [m.name for m in order] == [
+        "stg_a",
+        "int_a",
+        "int_b",
+        "int_c",
+        "m_early",
+        "m_late",
+        "int_unread",
+    ]
     drops = temp_drops(order)
-    # int_a is read last by m_late, through the view int_b, not by int_b or int_c
-    assert drops["m_late"] == ["int_a"]
-    assert drops["m_early"] == ["int_c"]
+    # int_a is read last by m_late, through the view int_b: not dropped after int_b
+    assert drops["m_late"] == ["int_a", "int_c"]
     assert drops["int_unread"] == ["int_unread"]
+    assert "m_early" not in drops
     assert "int_b" not in drops and "stg_a" not in drops
 
 

@@ -18,8 +18,8 @@ votes as not materialized (
     select * from int_reaction_votes
 ),
 
-revisions as not materialized (
-    select * from int_revisions
+revision_counts as not materialized (
+    select * from int_revision_counts
 ),
 
 corrections as not materialized (
@@ -58,12 +58,7 @@ vote_totals as (
 ),
 
 edit_counts as (
-    select
-        comment_id,
-        count(*) filter (where origin = 'human' and not is_original) as human_edits,
-        count(*) filter (where origin = 'bot' and revision_index > 0) as bot_edits
-    from revisions
-    group by comment_id
+    select comment_id, human_edits, bot_edits from revision_counts
 ),
 
 correction_scores as (

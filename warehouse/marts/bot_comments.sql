@@ -12,17 +12,14 @@ question_links as not materialized (
     select * from int_question_links
 ),
 
-comments as (
-    select comment_id, author_login, body, created_at from int_comments
+questions as (
+    select comment_id, author_login, body, created_at
+    from int_comments
+    semi join int_question_links on int_comments.comment_id = int_question_links.question_comment_id
 ),
 
-revision_counts as (
-    select
-        comment_id,
-        count(*) as revision_count,
-        count(*) filter (where origin = 'human' and not is_original) as human_edits
-    from int_revisions
-    group by comment_id
+revision_counts as not materialized (
+    select * from int_revision_counts
 ),
 
 joined as (
@@ -88,7 +85,7 @@ joined as (
     from bot_comments
     left join threads on bot_comments.thread_id = threads.thread_id
     left join question_links on bot_comments.comment_id = question_links.answer_comment_id
-    left join comments as question on question_links.question_comment_id = question.comment_id
+    left join questions as question on question_links.question_comment_id = question.comment_id
     left join revision_counts on bot_comments.comment_id = revision_counts.comment_id
 ),
 
