@@ -588,16 +588,38 @@ def _run_macros(con: duckdb.DuckDBPyConnection, models_dir: Path) -> None:
 
 
 def _run_model(con: duckdb.DuckDBPyConnection, model: Model, stage: Stage) -> None:
+    where = f" ({model.path})" if model.path else ""
     try:
         if model.kind == "python":
             stage.run(model.name)
             return
         body = model.sql.strip().rstrip(";")
         kind = {"view": "TEMP VIEW", "temp": "TEMP TABLE", "table": "TABLE"}[model.materialized]
-        con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{body}")
+        statement = f"CREATE OR REPLACE {kind} {model.name} AS\n{body}"
+        try:
+            con.execute(statement)
+        except duckdb.OutOfMemoryException:
+            _run_with_one_thread(con, model, statement)
+    except duckdb.OutOfMemoryException as exc:
+        limit = _scalar(con, "SELECT current_setting('memory_limit')")
+        raise ModelError(
+            f"model {model.name}{where} ran out of memory under DuckDB's limit of {limit}, "
+            f"even on one thread: raise it (`harvester build --memory-limit 6GB`). {exc}"
+        ) from None
     except duckdb.Error as exc:
-        where = f" ({model.path})" if model.path else ""
         raise ModelError(f"model {model.name}{where} failed: {exc}") from None
+
+
+def _run_with_one_thread(con: duckdb.DuckDBPyConnection, model: Model, statement: str) -> None:
+    """Run `statement` again on one thread: a model whose joins and sort all need memory at
+    once fits in about half of it that way (each thread keeps its own buffers)."""
+    threads = _scalar(con, "SELECT current_setting('threads')")
+    log.warning("model %s ran out of memory: running it again on one thread", model.name)
+    con.execute("SET threads = 1")
+    try:
+        con.execute(statement)
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any] = ()) -> Any:

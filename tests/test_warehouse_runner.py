@@ -8,6 +8,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -20,6 +21,7 @@ from harvester.build import (
     BuildOptions,
     Model,
     ModelError,
+    _run_model,
     all_models,
     build,
     load_sql_models,
@@ -265,3 +267,42 @@ def test_worker_processes_build_the_same_warehouse(
     result = raw.build_result(reuse_cache=False, workers=2)
     assert result.stages["int_parsed_bodies"]["computed"] > 4  # several pages
     assert _dump(tmp_path) == serial
+
+
+class _OutOfMemoryOnce:
+    """A connection whose first CREATE runs out of memory (DuckDB's OOM cannot be staged small)."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.executed: list[str] = []
+
+    def execute(self, statement: str, *args: object) -> None:
+        self.executed.append(statement.split("\n")[0])
+        if statement.startswith("CREATE") and self.failures > 0:
+            self.failures -= 1
+            raise duckdb.OutOfMemoryException("could not allocate block")
+
+    def sql(self, query: str, params: object = None) -> object:
+        value = "2" if "threads" in query else "3.0 GiB"
+
+        class _Rows:
+            def fetchall(self) -> list[tuple[str]]:
+                return [(value,)]
+
+        return _Rows()
+
+
+def test_a_model_out_of_memory_runs_again_on_one_thread_then_says_what_to_do() -> None:
+    model = replace(_model("m", "marts", "int_x"), materialized="table", sql="select 1")
+    con = _OutOfMemoryOnce(failures=1)
+    _run_model(con, model, None)  # type: ignore[arg-type]
+    assert con.executed == [
+        "CREATE OR REPLACE TABLE m AS",
+        "SET threads = 1",
+        "CREATE OR REPLACE TABLE m AS",
+        "SET threads = 2",
+    ]
+    con = _OutOfMemoryOnce(failures=2)
+    with pytest.raises(ModelError, match=r"ran out of memory .* 3.0 GiB.*--memory-limit"):
+        _run_model(con, model, None)  # type: ignore[arg-type]
+    assert con.executed[-1] == "SET threads = 2"  # the thread count is restored either way
