@@ -413,7 +413,11 @@ def _joined(errors: tuple[str, ...]) -> str | None:
 
 def _storable(text: str) -> str:
     """Lone surrogates (from a JSON `\\ud800` escape) replaced: Parquet needs valid UTF-8."""
-    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+    try:
+        text.encode("utf-8")  # C speed; fails exactly when a surrogate is in the text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def _failed(

@@ -345,6 +345,9 @@ def is_placeholder_text(text: str) -> bool:
 
 def drop_leading_placeholder(text: str) -> str:
     """The text without a placeholder paragraph in front (left there when the bot appended)."""
+    head = text[:_MAX_PLACEHOLDER_CHARS]
+    if "..." not in head and "…" not in head:  # every placeholder has one
+        return text
     brk = _PARAGRAPH_BREAK.search(text, 0, _MAX_PLACEHOLDER_CHARS)
     if brk is not None and is_placeholder_text(text[: brk.start()]):
         return text[brk.end() :].strip()
