@@ -589,6 +589,7 @@ def _run_macros(con: duckdb.DuckDBPyConnection, models_dir: Path) -> None:
 
 def _run_model(con: duckdb.DuckDBPyConnection, model: Model, stage: Stage) -> None:
     where = f" ({model.path})" if model.path else ""
+    retried = ""
     try:
         if model.kind == "python":
             stage.run(model.name)
@@ -599,12 +600,13 @@ def _run_model(con: duckdb.DuckDBPyConnection, model: Model, stage: Stage) -> No
         try:
             con.execute(statement)
         except duckdb.OutOfMemoryException:
+            retried = ", even on one thread"
             _run_with_one_thread(con, model, statement)
     except duckdb.OutOfMemoryException as exc:
         limit = _scalar(con, "SELECT current_setting('memory_limit')")
         raise ModelError(
-            f"model {model.name}{where} ran out of memory under DuckDB's limit of {limit}, "
-            f"even on one thread: raise it (`harvester build --memory-limit 6GB`). {exc}"
+            f"model {model.name}{where} ran out of memory under DuckDB's limit of {limit}"
+            f"{retried}: raise it (`harvester build --memory-limit 6GB`). {exc}"
         ) from None
     except duckdb.Error as exc:
         raise ModelError(f"model {model.name}{where} failed: {exc}") from None

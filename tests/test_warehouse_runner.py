@@ -303,6 +303,8 @@ def test_a_model_out_of_memory_runs_again_on_one_thread_then_says_what_to_do() -
         "SET threads = 2",
     ]
     con = _OutOfMemoryOnce(failures=2)
-    with pytest.raises(ModelError, match=r"ran out of memory .* 3.0 GiB.*--memory-limit"):
+    with pytest.raises(
+        ModelError, match=r"ran out of memory .* 3.0 GiB, even on one thread.*--memory-limit"
+    ):
         _run_model(con, model, None)  # type: ignore[arg-type]
     assert con.executed[-1] == "SET threads = 2"  # the thread count is restored either way
