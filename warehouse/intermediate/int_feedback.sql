@@ -18,7 +18,7 @@ votes as not materialized (
     select * from int_reaction_votes
 ),
 
-revision_counts as not materialized (
+edit_counts as not materialized (
     select * from int_revision_counts
 ),
 
@@ -55,10 +55,6 @@ vote_totals as (
         sum(weight) as reaction_score
     from votes
     group by comment_id
-),
-
-edit_counts as (
-    select comment_id, human_edits, bot_edits from revision_counts
 ),
 
 correction_scores as (
