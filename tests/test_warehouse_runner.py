@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import re
 import shutil
 from dataclasses import replace
@@ -16,11 +17,13 @@ import pytest
 from harvester.build import (
     MARTS,
     MODELS_DIR,
+    STAGE_GC_THRESHOLD,
     STAGES,
     BuildLocked,
     BuildOptions,
     Model,
     ModelError,
+    Stage,
     _run_model,
     all_models,
     build,
@@ -308,3 +311,19 @@ def test_a_model_out_of_memory_runs_again_on_one_thread_then_says_what_to_do() -
     ):
         _run_model(con, model, None)  # type: ignore[arg-type]
     assert con.executed[-1] == "SET threads = 2"  # the thread count is restored either way
+
+
+def test_python_stages_run_with_fewer_gc_passes_and_restore_them(tmp_path: Path) -> None:
+    seen: list[tuple[int, ...]] = []
+
+    def func(task: list[tuple[int]], bots: object) -> pa.Table:
+        seen.append(gc.get_threshold())
+        return pa.table({"x": [row[0] for row in task]})
+
+    before = gc.get_threshold()
+    stage = Stage(duckdb.connect(), BuildOptions(data_dir=tmp_path))
+    got: list[int] = []
+    stage.run_tasks(func, [[(1,), (2,)], [(3,)]], lambda t: got.extend(t["x"].to_pylist()), False)
+    assert got == [1, 2, 3]
+    assert seen == [STAGE_GC_THRESHOLD, STAGE_GC_THRESHOLD]
+    assert gc.get_threshold() == before != STAGE_GC_THRESHOLD
