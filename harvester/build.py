@@ -229,8 +229,7 @@ def plan(models: Sequence[Model]) -> list[Model]:
     for name, needs in deps.items():
         for need in needs:
             dependants[need].add(name)
-    rank = RUN_PRIORITY
-    ready = [(rank[by_name[n].layer], n) for n, needs in deps.items() if not needs]
+    ready = [(RUN_PRIORITY[by_name[n].layer], n) for n, needs in deps.items() if not needs]
     heapq.heapify(ready)
     remaining = {name: len(needs) for name, needs in deps.items()}
     order: list[Model] = []
@@ -240,7 +239,7 @@ def plan(models: Sequence[Model]) -> list[Model]:
         for child in sorted(dependants[name]):
             remaining[child] -= 1
             if remaining[child] == 0:
-                heapq.heappush(ready, (rank[by_name[child].layer], child))
+                heapq.heappush(ready, (RUN_PRIORITY[by_name[child].layer], child))
     if len(order) != len(by_name):
         stuck = sorted(name for name, count in remaining.items() if count > 0)
         raise ModelError(f"the models {stuck} depend on each other in a cycle: break it")
