@@ -11,11 +11,15 @@ Usage:
    5 reactions and 2 edit-history rows per bot comment, in two crawl runs (the second
    re-hydrates a tenth of the comments: its snapshots replace the first run's). Written once
    per `--data`/`--comments`/`--seed` and reused.
-2. Times full builds, each in a fresh process (so peak RSS is the build's, not the
-   generator's): `cold` ignores the previous warehouse's parses (everything parsed),
-   `warm` reuses them (a nightly build with nothing new to parse). Prints the median wall time
-   of `--runs` runs of each, the slowest models, and the peak RSS of the build process and of
-   its largest worker process.
+2. Lands the parses the crawler would have landed (`caches.LandedParser`, fed each run's rows
+   in the crawler's flush size) and prints what that cost: the CPU a crawl spends parsing
+   while it waits on GitHub. Redone when the parser's fingerprint changes.
+3. Times full builds, each in a fresh process (so peak RSS is the build's, not the
+   generator's): `cold` reuses nothing (every body parsed: a rebuild after a parser or
+   `[bots]` change), `landed` is the first build after the crawl (no previous warehouse; the
+   landed parses are reused), `warm` reuses the previous warehouse (a nightly build with
+   nothing new). Prints the median wall time of `--runs` runs of each, the slowest models, and
+   the peak RSS of the build process and of its largest worker process.
 """
 
 from __future__ import annotations
@@ -366,15 +370,51 @@ def generate(data: Path, comments: int, seed: int) -> dict[str, int]:
     return g.counts
 
 
-def run_once(
-    data: Path, reuse: bool, workers: int | None, memory_limit: str | None = None
-) -> dict[str, Any]:
-    from harvester.build import BuildOptions, build
+def bench_config() -> Any:
     from harvester.config import DEFAULT_BOT_LOGINS, config_from_mapping
 
-    config = config_from_mapping({"bots": {"logins": [*DEFAULT_BOT_LOGINS, *REVIEW_BOTS]}})
+    return config_from_mapping({"bots": {"logins": [*DEFAULT_BOT_LOGINS, *REVIEW_BOTS]}})
+
+
+def land_parses(data: Path) -> dict[str, Any]:
+    """What the crawler's `LandedParser` lands for these runs; returns its cost."""
+    from harvester.caches import LandedParser, cache_fingerprint, parsed_dir
+    from harvester.crawl import LANDER_FLUSH_ROWS
+
+    bots = bench_config().bots
+    fingerprint = cache_fingerprint(bots)
+    folder = parsed_dir(data, fingerprint)
+    if folder.exists():
+        for path in folder.iterdir():
+            path.unlink()
+    started, cpu = time.perf_counter(), time.process_time()
+    parsed = 0
+    for run in ("bench-a", "bench-b"):
+        parser = LandedParser(data, run, bots)
+        for table in ("comments", "hydrations", "edits"):
+            files = sorted((data / "raw" / table / f"run_id={run}").glob("*.parquet"))
+            for path in files:
+                for batch in pq.ParquetFile(path).iter_batches(LANDER_FLUSH_ROWS):
+                    parser.observe({table: batch.to_pylist()})
+        parsed += parser.parsed
+    return {
+        "fingerprint": fingerprint,
+        "bodies": parsed,
+        "seconds": round(time.perf_counter() - started, 1),
+        "cpu_us_per_body": round((time.process_time() - cpu) / max(parsed, 1) * 1e6, 1),
+    }
+
+
+def run_once(
+    data: Path, mode: str, workers: int | None, memory_limit: str | None = None
+) -> dict[str, Any]:
+    from harvester.build import BuildOptions, build, warehouse_path
+
+    if mode == "landed":
+        warehouse_path(data).unlink(missing_ok=True)  # the first build after the crawl
+    config = bench_config()
     started = time.perf_counter()
-    options = BuildOptions(data, config=config, reuse_cache=reuse, workers=workers or 1)
+    options = BuildOptions(data, config=config, reuse_cache=mode != "cold", workers=workers or 1)
     if memory_limit:
         options.memory_limit = None if memory_limit == "none" else memory_limit
     result = build(options)
@@ -397,17 +437,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--data", type=Path, default=None)
-    parser.add_argument("--only", choices=("cold", "warm", "both"), default="both")
+    parser.add_argument("--only", choices=("cold", "landed", "warm", "all"), default="all")
     parser.add_argument(
         "--memory-limit",
         default=None,
         help="DuckDB memory_limit, e.g. 2GB; none for DuckDB's own (default: the build's, 3GB)",
     )
-    parser.add_argument("--run-once", choices=("cold", "warm"), help=argparse.SUPPRESS)
+    parser.add_argument("--run-once", choices=("cold", "landed", "warm"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     data = args.data or Path(f"/tmp/bench_build_{args.comments}_{args.seed}")
     if args.run_once:
-        print(json.dumps(run_once(data, args.run_once == "warm", args.workers, args.memory_limit)))
+        print(json.dumps(run_once(data, args.run_once, args.workers, args.memory_limit)))
         return
     print(f"Python {platform.python_version()} on {platform.machine()}, data {data}")
     marker = data / "bench.json"
@@ -419,7 +459,15 @@ def main() -> None:
         counts = generate(data, args.comments, args.seed)
         marker.write_text(json.dumps(counts))
         print(f"generated raw tables in {time.perf_counter() - t0:.1f} s: {counts}")
-    modes = ("cold", "warm") if args.only == "both" else (args.only,)
+    from harvester.caches import cache_fingerprint
+
+    landed = data / "landed.json"
+    known = json.loads(landed.read_text()) if landed.is_file() else {}
+    if known.get("fingerprint") != cache_fingerprint(bench_config().bots):
+        known = land_parses(data)
+        landed.write_text(json.dumps(known))
+    print(f"parses landed as the crawler lands them: {known}")
+    modes = ("cold", "landed", "warm") if args.only == "all" else (args.only,)
     for mode in modes:
         results = []
         for _ in range(args.runs):

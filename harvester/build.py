@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
-import hashlib
 import heapq
 import json
 import logging
@@ -61,7 +60,12 @@ import duckdb
 import pyarrow as pa
 
 from harvester import __version__, udfs
-from harvester.config import BotsConfig, HarvesterConfig, default_config
+from harvester.caches import (
+    cache_fingerprint,
+    landed_parse_files,
+    remove_stale_parses,
+)
+from harvester.config import HarvesterConfig, default_config
 from harvester.land import part_files
 from harvester.rawschema import TABLES, TS
 
@@ -664,23 +668,6 @@ def _write_build_info(
 
 
 # ---------- Python stages
-CACHE_SOURCES = ("dialects/*.py", "questions.py", "udfs.py")
-"""The code whose output the caches hold: a change to any of it empties every cache."""
-
-
-def cache_fingerprint(bots: BotsConfig) -> str:
-    """Changes whenever a Python stage's output could: its code, [bots], DuckDB's version."""
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for pattern in CACHE_SOURCES:
-        for path in sorted(package.glob(pattern)):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    digest.update(bots.model_dump_json(by_alias=True).encode())
-    digest.update(duckdb.__version__.encode())
-    return digest.hexdigest()[:32]
-
-
 @dataclass(frozen=True)
 class PythonStage:
     """How a Python model runs: which rows it reads (`todo`, a query over its input model
@@ -689,6 +676,7 @@ class PythonStage:
 
     With a `key`, the output is kept in the warehouse and the next build copies the rows of
     unchanged keys instead of computing them again (when `cache_fingerprint` is the same).
+    `landed`: rows are also copied from the parses the crawler landed (`caches`).
     """
 
     output: str
@@ -701,6 +689,7 @@ class PythonStage:
     schema: pa.Schema
     key: str | None = None
     parallel_min: int = 20_000
+    landed: bool = False
 
 
 STAGES: dict[str, PythonStage] = {
@@ -716,6 +705,7 @@ STAGES: dict[str, PythonStage] = {
             page_size=5_000,
             func=udfs.parse_rows,
             schema=udfs.PARSED_SCHEMA,
+            landed=True,
         ),
         PythonStage(
             output="int_question_links",
@@ -807,15 +797,17 @@ class Stage:
         kind = "TABLE" if spec.key else "TEMP TABLE"
         con.execute(f"CREATE OR REPLACE {kind} {spec.output} ({columns})")
         todo = spec.todo
-        reused = 0
+        reused = landed = 0
         if spec.key:
             reused = self._reuse(spec)
+            if spec.landed:
+                landed = self._reuse_landed(spec)
             todo = (
                 f"SELECT todo.* FROM ({spec.todo}) AS todo ANTI JOIN {spec.output} AS done "
                 f"ON todo.{spec.key} = done.{spec.key}"
             )
         plain = spec.todo == f"SELECT * FROM {spec.input}"
-        if reused == 0 and plain and _is_table(con, spec.input):
+        if reused == landed == 0 and plain and _is_table(con, spec.input):
             source = spec.input  # all of it is to do and it is stored sorted: page it as it is
         else:
             source = "_todo"
@@ -853,6 +845,8 @@ class Stage:
         con.execute("COMMIT")
         con.execute("DROP TABLE IF EXISTS _todo")
         self.stats[name] = {"reused": reused, "computed": computed}
+        if spec.landed:
+            self.stats[name]["landed"] = landed
 
     def _reuse(self, spec: PythonStage) -> int:
         """Copy the previous build's rows whose key is still wanted; returns how many keys."""
@@ -868,6 +862,29 @@ class Stage:
             self.con.execute(f"DELETE FROM {spec.output}")
             return 0
         return int(_scalar(self.con, f"SELECT count(DISTINCT {spec.key}) FROM {spec.output}") or 0)
+
+    def _reuse_landed(self, spec: PythonStage) -> int:
+        """Copy the landed parses of still wanted keys that the output lacks; returns how many
+        keys. Other fingerprints' parses are removed: no build can use them again."""
+        data_dir = Path(self.options.data_dir)
+        remove_stale_parses(data_dir, self.fingerprint)
+        files = landed_parse_files(data_dir, self.fingerprint)
+        if not files or not self.options.reuse_cache or spec.key is None:
+            return 0
+        key = spec.key
+        before = _count(self.con, spec.output)
+        listed = ", ".join(_quote(str(path)) for path in files)
+        try:
+            self.con.execute(
+                f"INSERT INTO {spec.output} BY NAME SELECT DISTINCT ON ({key}) landed.* "
+                f"FROM read_parquet([{listed}]) AS landed "
+                f"SEMI JOIN ({spec.todo}) AS todo ON landed.{key} = todo.{key} "
+                f"ANTI JOIN {spec.output} AS done ON landed.{key} = done.{key}"
+            )
+        except duckdb.Error as exc:
+            log.warning("cannot read the landed parses (%s): parsing those bodies again", exc)
+            return 0
+        return _count(self.con, spec.output) - before
 
     def run_tasks(
         self,

@@ -422,6 +422,14 @@ def build(
             "DuckDB's own (80% of RAM).",
         ),
     ] = "3GB",
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Reuse nothing from the previous warehouse or the crawl's parses: parse, link "
+            "and diff every text again.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Build DATA/warehouse.duckdb from DATA/raw: the SQL models of warehouse/, in order.
@@ -429,7 +437,8 @@ def build(
     Staging, intermediate, then the marts analysts query: bot_comments, revisions,
     reactions, corrections, feedback, phrase_weights (docs/warehouse.md). The new warehouse
     replaces the old one in one rename; parses, question links and diffs of unchanged texts
-    are reused from it. Weights come from [feedback] in harvester.toml.
+    are reused from it, and the parses the crawl landed in DATA/cache/parsed/ (so a build
+    parses only what neither holds). Weights come from [feedback] in harvester.toml.
 
     Exit codes: 0 ok, 1 a model failed (the message names it), 2 bad configuration,
     6 another build holds DATA.
@@ -441,6 +450,8 @@ def build(
       harvester build --data /srv/harvest --config harvester.toml --json
 
       harvester build --workers 2 --memory-limit 6GB
+
+      harvester build --no-cache
     """
     from harvester.build import BuildLocked, BuildOptions, ModelError
     from harvester.build import build as run_build
@@ -468,6 +479,7 @@ def build(
                 data_dir,
                 cfg,
                 workers=workers,
+                reuse_cache=not no_cache,
                 memory_limit=None if memory_limit.lower() == "none" else memory_limit,
                 on_progress=on_progress,
             )

@@ -21,8 +21,10 @@ from typing import Any
 import duckdb
 
 from harvester.auth import TokenProvider
+from harvester.caches import LandedParser
 from harvester.client import AuthError, GitHubClient
 from harvester.clock import Clock, SystemClock
+from harvester.config import BotsConfig
 from harvester.discover import (
     BotRules,
     RepoMarks,
@@ -94,6 +96,8 @@ class CrawlOptions:
     endpoint: str
     sources: Sequence[Source]
     bots: BotRules = field(default_factory=lambda: BotRules(has_header=looks_like_header))
+    # With [bots], bot bodies are parsed as they land (caches.LandedParser): builds skip them.
+    parse_bots: BotsConfig | None = None
     full_refresh: bool = False
     rehydrate_days: int = 30
     sweep_known: bool = True  # also re-check older bot comments, re-reading only changed ones
@@ -573,7 +577,9 @@ async def run_crawl(options: CrawlOptions) -> CrawlResult:
         marks = Watermarks(data)
         status, errors = "ok", []
         crawls: list[_Crawl] = []
-        with Lander(data, run_id, flush_rows=LANDER_FLUSH_ROWS) as lander:
+        parser = LandedParser(data, run_id, options.parse_bots) if options.parse_bots else None
+        observer = parser.observe if parser else None
+        with Lander(data, run_id, flush_rows=LANDER_FLUSH_ROWS, observer=observer) as lander:
             try:
                 await _run_sources(options, run_id, lander, marks, crawls)
             except AuthError as exc:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from harvester.auth import StaticToken
 from harvester.build import BuildOptions, build
-from harvester.config import HarvesterConfig, config_from_mapping, default_config
+from harvester.config import HarvesterConfig, config_from_mapping
 from harvester.crawl import CrawlOptions, Source, run_crawl
 from harvester.export import ExportOptions, partner_scope, run_export
 from harvester.operator import bot_rules, crawl_progress
@@ -85,6 +85,7 @@ async def run_demo(
         steps["generate_s"] = time.perf_counter() - t0
     truth_dir = data / "simulator" / "truth"
     tables = export_truth(world, truth_dir, "parquet")
+    config = demo_config([o.login for o in world.orgs])
     async with Simulator(world, SimulatorSettings(seed=seed)) as sim:
         probed, rate_headers = await _probe(sim.url, world.orgs[0].login)
         options = CrawlOptions(
@@ -95,7 +96,8 @@ async def run_demo(
                     StaticToken(DEMO_TOKEN, "demo token"), orgs=tuple(o.login for o in world.orgs)
                 )
             ],
-            bots=bot_rules(default_config()),
+            bots=bot_rules(config),
+            parse_bots=config.bots,  # the build's own [bots]: it reuses what the crawl parsed
         )
         t0 = time.perf_counter()
         with crawl_progress(console, enabled=not quiet) as on_progress:
@@ -104,7 +106,6 @@ async def run_demo(
         steps["crawl_s"] = time.perf_counter() - t0
         stats = sim.stats.as_dict()
         url = sim.url
-    config = demo_config([o.login for o in world.orgs])
     with console.status("building the warehouse...") if not quiet else _null():
         t0 = time.perf_counter()
         built = build(BuildOptions(data, config))

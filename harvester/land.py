@@ -46,7 +46,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -182,10 +182,19 @@ class Lander:
     `add` takes rows of `threads`, `comments` and `runs`; `add_snapshot` takes one comment's
     complete hydration. Rows are validated when added (errors name table, row and column), and
     `run_id` is filled in when absent. Not thread-safe: use it from one task.
+
+    `observer`, when given, is called after every flush with the rows it published, by table
+    (the crawler parses bot bodies there: `caches.LandedParser`).
     """
 
     def __init__(
-        self, data_dir: Path, run_id: str, *, flush_rows: int = 50_000, sweep: bool = True
+        self,
+        data_dir: Path,
+        run_id: str,
+        *,
+        flush_rows: int = 50_000,
+        sweep: bool = True,
+        observer: Callable[[Mapping[str, Sequence[Mapping[str, Any]]]], None] | None = None,
     ) -> None:
         validate_run_id(run_id)
         if flush_rows < 1:
@@ -193,6 +202,7 @@ class Lander:
         self.data_dir = Path(data_dir)
         self.run_id = run_id
         self.flush_rows = flush_rows
+        self.observer = observer
         self._buffers: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
         self._buffered = 0
         self._next_seq: dict[str, int] = {}
@@ -305,16 +315,22 @@ class Lander:
         Hydrations are written last (the snapshot rule). After a failure the buffers are kept,
         so a retry cannot publish a hydrations row before its reactions and edits.
         """
-        for table in WRITE_ORDER:
-            rows = self._buffers[table]
-            while rows:
-                chunk = rows[: self.flush_rows]
-                self._write_part(table, chunk)
-                # Drop rows only once published: after an exception the rest is still here,
-                # and nothing published is written twice by a retry.
-                del rows[: len(chunk)]
-                self._buffered -= len(chunk)
-        self._pending_snapshots.clear()
+        published: dict[str, list[dict[str, Any]]] = {}
+        try:
+            for table in WRITE_ORDER:
+                rows = self._buffers[table]
+                while rows:
+                    chunk = rows[: self.flush_rows]
+                    self._write_part(table, chunk)
+                    published.setdefault(table, []).extend(chunk)
+                    # Drop rows only once published: after an exception the rest is still
+                    # here, and nothing published is written twice by a retry.
+                    del rows[: len(chunk)]
+                    self._buffered -= len(chunk)
+            self._pending_snapshots.clear()
+        finally:
+            if published and self.observer is not None:
+                self.observer(published)
 
     def _write_part(self, table: str, rows: list[dict[str, Any]]) -> None:
         directory = partition_dir(self.data_dir, table, self.run_id)

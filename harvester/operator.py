@@ -166,6 +166,7 @@ def crawl_options(
         endpoint=endpoint,
         sources=sources,
         bots=bot_rules(cfg),
+        parse_bots=cfg.bots,
         full_refresh=full_refresh,
         rehydrate_days=cfg.sources.rehydrate_days if rehydrate_days is None else rehydrate_days,
         max_in_flight=cfg.github.max_in_flight,

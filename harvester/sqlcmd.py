@@ -187,6 +187,13 @@ def render_build(result: BuildResult, out: Console, data_dir: Path) -> None:
             + ", ".join(f"{v:,} {k}" for k, v in sorted(reused.items())),
             highlight=False,
         )
+    landed = {k: v["landed"] for k, v in result.stages.items() if v.get("landed")}
+    if landed:
+        out.print(
+            "parsed by the crawler as it landed them: "
+            + ", ".join(f"{v:,} {k}" for k, v in sorted(landed.items())),
+            highlight=False,
+        )
     out.print(
         f"Warehouse: {result.warehouse} (marts in bold). Query it with "
         f'`harvester sql --data {data_dir} "select label, count(*) from feedback group by label"`'

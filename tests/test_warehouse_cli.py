@@ -49,6 +49,14 @@ def test_build_prints_every_model(data: Path) -> None:
         assert name in result.output
 
 
+def test_build_no_cache_parses_everything_again(data: Path) -> None:
+    result = runner.invoke(app, ["build", "--data", str(data), "--no-cache", "--json"])
+    assert result.exit_code == 0, result.output
+    stages = json.loads(result.stdout)["stages"]
+    assert stages["int_parsed_bodies"]["reused"] == stages["int_parsed_bodies"]["landed"] == 0
+    assert stages["int_parsed_bodies"]["computed"] == 2  # "Fien." and "Fine." (current, bob)
+
+
 def test_sql_formats(data: Path) -> None:
     query = "select comment_id, score, label from feedback"
     as_json = runner.invoke(app, ["sql", query, "--data", str(data), "--format", "json"])

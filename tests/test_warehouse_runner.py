@@ -184,6 +184,7 @@ def test_builds_are_idempotent_and_reuse_the_previous_results(tmp_path: Path) ->
     assert _dump(tmp_path) == before
     assert second.stages["int_parsed_bodies"] == {
         "reused": first.stages["int_parsed_bodies"]["computed"],
+        "landed": 0,
         "computed": 0,
     }
     assert second.stages["int_correction_diffs"] == {"reused": 1, "computed": 0}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from harvester.auth import StaticToken
-from harvester.build import BuildOptions, build
+from harvester.build import MARTS, BuildOptions, build
 from harvester.clock import FakeClock
 from harvester.config import DEFAULT_BOT_LOGINS, config_from_mapping
 from harvester.crawl import CrawlOptions, Source, run_crawl
@@ -37,6 +38,7 @@ async def _crawl(root: Path) -> None:
             endpoint=sim.url,
             sources=[Source(StaticToken("t"), orgs=tuple(o.login for o in world.orgs))],
             clock=clock,
+            parse_bots=CONFIG.bots,  # as `harvester crawl` does: bodies parsed as they land
         )
         result = await run_crawl(options)
     assert result.status == "ok", result.errors
@@ -46,7 +48,9 @@ async def _crawl(root: Path) -> None:
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConnection, Path]:
     root = tmp_path_factory.mktemp("simworld")
     asyncio.run(_crawl(root))
-    build(BuildOptions(root / "data", CONFIG))
+    result = build(BuildOptions(root / "data", CONFIG))
+    assert result.stages["int_parsed_bodies"]["computed"] == 0  # the crawl parsed them all
+    assert result.stages["int_parsed_bodies"]["landed"] > 0
     con = connect(root / "data")
     for table in ("edits", "reactions", "bot_comment_truth"):
         con.register(f"truth_{table}", pq.read_table(root / "truth" / f"{table}.parquet"))
@@ -238,3 +242,21 @@ def test_exports_agree_with_the_truth_and_keep_partners_and_secrets_apart(
     assert len(expected) > 10
     assert got <= expected
     assert len(expected - got) <= 2  # near duplicates of another pair may be dropped
+
+
+def test_the_landed_parses_build_the_same_warehouse_as_a_full_parse(
+    built: tuple[duckdb.DuckDBPyConnection, Path], tmp_path: Path
+) -> None:
+    _, root = built
+    copy = tmp_path / "data"
+    shutil.copytree(root / "data" / "raw", copy / "raw")  # no landed parses, no warehouse
+    result = build(BuildOptions(copy, CONFIG))
+    assert result.stages["int_parsed_bodies"]["landed"] == 0
+    ours, theirs = connect(root / "data"), connect(copy)
+    try:
+        for mart in MARTS:
+            query = f"select * from {mart} order by all"
+            assert rows(ours, query) == rows(theirs, query), mart
+    finally:
+        ours.close()
+        theirs.close()

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from harvester.build import BuildOptions, BuildResult, build
+from harvester.caches import LandedParser
 from harvester.config import HarvesterConfig, config_from_mapping
 from harvester.land import Lander, makedirs_durable, partition_dir, write_parquet_atomic
 from harvester.rawschema import coerce
@@ -82,6 +83,7 @@ class RawData:
     data_dir: Path
     runs: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     config: HarvesterConfig = field(default_factory=lambda: config_from_mapping({}))
+    land_parses: bool = False  # parse bot bodies on landing, as the crawler does
 
     def _run(self, run_id: str) -> dict[str, list[Any]]:
         return self.runs.setdefault(run_id, {"threads": [], "comments": [], "snapshots": []})
@@ -206,7 +208,9 @@ class RawData:
 
     def land(self) -> None:
         for run_id, tables in sorted(self.runs.items()):
-            with Lander(self.data_dir, run_id) as lander:
+            parser = LandedParser(self.data_dir, run_id, self.config.bots)
+            observer = parser.observe if self.land_parses else None
+            with Lander(self.data_dir, run_id, observer=observer) as lander:
                 lander.add("threads", tables["threads"])
                 lander.add("comments", tables["comments"])
                 for cid, crawled, reactions, edits, row in tables["snapshots"]:

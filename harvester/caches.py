@@ -1,0 +1,162 @@
+"""What a build may reuse instead of computing: the caches' fingerprint, and landed parses.
+
+Every Python stage of the build keys its rows by content. Two places hold rows computed
+earlier, and the build copies from both when their `cache_fingerprint` is its own:
+
+- the previous warehouse (each stage's output table: `build.Stage`);
+- for the dialect parser, the **landed parses**: the crawler parses each bot body as it lands
+  (`LandedParser`, called by `land.Lander` after every flush), into
+  `DATA/cache/parsed/<fingerprint>/<run_id>-<seq>.parquet` with `udfs.PARSED_SCHEMA`.
+
+Parsing on landing spends CPU while the crawler waits on GitHub, so the first build after a
+crawl, and every nightly one, parses only what the crawler could not: the revisions of
+comments discovered in an earlier run (their author, part of the parse key, is not in the
+run's rows). A build after a parser or `[bots]` change finds no files under its fingerprint
+and parses everything; it removes the folders of other fingerprints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from harvester import udfs
+from harvester.config import BotsConfig
+from harvester.land import write_parquet_atomic
+
+log = logging.getLogger(__name__)
+
+CACHE_SOURCES = ("dialects/*.py", "questions.py", "udfs.py")
+"""The code whose output the caches hold: a change to any of it empties every cache."""
+
+PARSED_DIR = Path("cache") / "parsed"
+"""Landed parses, under the data directory: one folder per fingerprint."""
+
+
+def cache_fingerprint(bots: BotsConfig) -> str:
+    """Changes whenever a Python stage's output could: its code, [bots], DuckDB's version."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for pattern in CACHE_SOURCES:
+        for path in sorted(package.glob(pattern)):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    digest.update(bots.model_dump_json(by_alias=True).encode())
+    digest.update(duckdb.__version__.encode())
+    return digest.hexdigest()[:32]
+
+
+def parsed_dir(data_dir: Path, fingerprint: str) -> Path:
+    return Path(data_dir) / PARSED_DIR / fingerprint
+
+
+def landed_parse_files(data_dir: Path, fingerprint: str) -> list[Path]:
+    """The published landed-parse files of one fingerprint, in a stable order."""
+    folder = parsed_dir(data_dir, fingerprint)
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.glob("*.parquet") if path.is_file())
+
+
+def remove_stale_parses(data_dir: Path, fingerprint: str) -> int:
+    """Delete the landed-parse folders of other fingerprints (no build can read them again);
+    returns how many."""
+    root = Path(data_dir) / PARSED_DIR
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for folder in root.iterdir():
+        if folder.is_dir() and folder.name != fingerprint:
+            shutil.rmtree(folder, ignore_errors=True)
+            log.info("removed landed parses of an older parser or [bots]: %s", folder)
+            removed += 1
+    return removed
+
+
+def parse_keys(rows: Sequence[tuple[str | None, str | None, str | None]]) -> list[int]:
+    """`parse_key(author_login, author_type, body)` of `warehouse/macros/parse_key.sql`,
+    computed by DuckDB itself so that the build's keys match exactly."""
+    logins, types, bodies = (pa.array(column, pa.string()) for column in zip(*rows, strict=True))
+    table = pa.table({"author_login": logins, "author_type": types, "body": bodies})
+    con = duckdb.connect()
+    try:
+        con.register("bodies", table)
+        keys = con.sql(
+            "SELECT hash(coalesce(author_login, ''), coalesce(author_type, ''), "
+            "coalesce(body, '')) FROM bodies"
+        ).fetchall()
+    finally:
+        con.close()
+    return [int(key) for (key,) in keys]
+
+
+class LandedParser:
+    """Parses the bot bodies of one crawl run as the `Lander` publishes them (`observe` is
+    its `observer`).
+
+    Bodies are those the build's parse stage reads (`int_bodies_to_parse`): the body of every
+    bot comment row, and the bodies of the hydrations and edits of comments whose row this run
+    landed (the parse key needs the comment's author). Each body is parsed once per run.
+    Failures are logged, never raised: the raw rows are already durable and the build parses
+    whatever is missing here.
+    """
+
+    def __init__(self, data_dir: Path, run_id: str, bots: BotsConfig) -> None:
+        self.bots = bots
+        self.folder = parsed_dir(data_dir, cache_fingerprint(bots))
+        self.run_id = run_id
+        self.parsed = 0
+        self._authors: dict[str, tuple[str | None, str | None]] = {}
+        self._seen: set[int] = set()
+        self._seq = 0
+
+    def observe(self, published: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        """Parse the new bodies among rows just published, by table name."""
+        try:
+            self._land(self._bodies(published))
+        except Exception as exc:  # the crawl must go on; the build will parse these
+            log.warning("could not land parses (the build will parse these bodies): %s", exc)
+
+    def _bodies(
+        self, published: Mapping[str, Sequence[Mapping[str, Any]]]
+    ) -> list[tuple[str | None, str | None, str | None]]:
+        found: list[tuple[str | None, str | None, str | None]] = []
+        for row in published.get("comments", ()):
+            if not row.get("is_bot_comment"):
+                continue
+            author = (row.get("author_login"), row.get("author_type"))
+            self._authors[row["comment_id"]] = author
+            if row.get("body") is not None:
+                found.append((*author, row["body"]))
+        for table in ("hydrations", "edits"):
+            for row in published.get(table, ()):
+                known = self._authors.get(row["comment_id"])
+                if known is not None and row.get("body") is not None:
+                    found.append((*known, row["body"]))
+        return found
+
+    def _land(self, bodies: list[tuple[str | None, str | None, str | None]]) -> None:
+        if not bodies:
+            return
+        todo: dict[int, tuple[str | None, str | None, str | None]] = {}
+        for key, body in zip(parse_keys(bodies), bodies, strict=True):
+            if key not in self._seen:
+                todo.setdefault(key, body)
+        if not todo:
+            return
+        rows = [(key, body, login, kind) for key, (login, kind, body) in todo.items()]
+        table = udfs.parse_rows(rows, self.bots)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        while (path := self.folder / f"{self.run_id}-{self._seq:05d}.parquet").exists():
+            self._seq += 1
+        write_parquet_atomic(table, path)
+        self._seq += 1
+        self._seen.update(todo)
+        self.parsed += len(rows)

@@ -1,0 +1,129 @@
+"""Parses landed by the crawler: same keys and rows as the build's own, reused, never fatal."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from harvester.build import MARTS, MODELS_DIR
+from harvester.caches import (
+    LandedParser,
+    cache_fingerprint,
+    landed_parse_files,
+    parse_keys,
+    parsed_dir,
+)
+from harvester.config import BotsConfig
+from tests.warehouse_fixtures import BOT, RawData, answer, connect, edit, rows
+
+
+def _marts(data_dir: Path) -> dict[str, list[dict[str, object]]]:
+    con = connect(data_dir)
+    try:
+        return {mart: rows(con, f"select * from {mart} order by all") for mart in MARTS}
+    finally:
+        con.close()
+
+
+def _world(raw: RawData) -> None:
+    raw.thread()
+    raw.comment("Q1", author="alice", author_type="User", body="/ask why?", minute=-1)
+    raw.comment("C1", body=answer("Because."))
+    raw.comment("C2", body="Thinking...", minute=2)
+    raw.snapshot(
+        "C1",
+        edits=[edit(BOT, "Bot", answer("Beacuse."), 0), edit("bob", "User", answer("Because."), 5)],
+    )
+    raw.snapshot("C2", body=answer("Later."), edits=[edit(BOT, "Bot", "Thinking...", 2)])
+
+
+def test_a_build_after_landed_parses_parses_nothing_and_matches_a_full_parse(
+    tmp_path: Path,
+) -> None:
+    raw = RawData(tmp_path, land_parses=True)
+    _world(raw)
+    result = raw.build_result()
+    stage = result.stages["int_parsed_bodies"]
+    assert stage["computed"] == 0
+    assert stage["landed"] > 0
+    landed = _marts(tmp_path)
+    fresh = raw.build_result(reuse_cache=False)  # every body parsed by the build itself
+    assert fresh.stages["int_parsed_bodies"]["landed"] == 0
+    assert fresh.stages["int_parsed_bodies"]["computed"] == stage["landed"]
+    assert _marts(tmp_path) == landed
+
+
+def test_keys_are_those_of_the_warehouse_macro() -> None:
+    con = duckdb.connect()
+    con.execute((MODELS_DIR / "macros" / "parse_key.sql").read_text())
+    samples = [
+        (BOT, "Bot", answer("Because.")),
+        ("alice", "User", "/ask why? \u00e9\U0001f600"),
+        (None, None, None),
+        ("", "", ""),
+        (None, "Bot", "x"),
+    ]
+    expected = [
+        con.execute("select parse_key(?, ?, ?)", list(sample)).fetchall()[0][0]
+        for sample in samples
+    ]
+    assert parse_keys(samples) == expected
+    assert expected[2] == expected[3]  # the macro's coalesce
+
+
+def test_edits_of_a_comment_landed_in_an_earlier_run_are_left_to_the_build(
+    tmp_path: Path,
+) -> None:
+    raw = RawData(tmp_path, land_parses=True)
+    raw.thread()
+    raw.comment("C1", body=answer("First."))
+    raw.land()
+    raw.snapshot("C1", run_id="r2", edits=[edit("bob", "User", answer("Fixed."), 5)])
+    result = raw.build_result()
+    assert result.stages["int_parsed_bodies"]["landed"] == 1  # C1's body, landed in r1
+    assert result.stages["int_parsed_bodies"]["computed"] == 1  # bob's revision: author unknown
+    landed = _marts(tmp_path)
+    raw.build_result(reuse_cache=False)
+    assert _marts(tmp_path) == landed
+
+
+def test_only_bot_bodies_are_parsed_each_once(tmp_path: Path) -> None:
+    parser = LandedParser(tmp_path, "r1", BotsConfig())
+    human = {"comment_id": "H", "author_login": "al", "author_type": "User", "body": "hi"}
+    bot = {"comment_id": "B", "author_login": BOT, "author_type": "Bot", "body": answer("x")}
+    parser.observe(
+        {"comments": [{**human, "is_bot_comment": False}, {**bot, "is_bot_comment": True}]}
+    )
+    parser.observe({"hydrations": [{"comment_id": "B", "body": answer("x")}]})  # seen: skipped
+    parser.observe({"edits": [{"comment_id": "H", "body": "hi!"}]})  # not a bot comment
+    assert parser.parsed == 1
+    assert len(landed_parse_files(tmp_path, cache_fingerprint(BotsConfig()))) == 1
+
+
+def test_a_landing_failure_is_logged_and_never_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    parser = LandedParser(tmp_path, "r1", BotsConfig())
+    parser.folder.parent.mkdir(parents=True)
+    parser.folder.write_text("not a folder")
+    bot = {"comment_id": "B", "author_login": BOT, "author_type": "Bot", "body": "x"}
+    with caplog.at_level(logging.WARNING):
+        parser.observe({"comments": [{**bot, "is_bot_comment": True}]})
+    assert parser.parsed == 0
+    assert "the build will parse these bodies" in caplog.text
+
+
+def test_parses_of_another_fingerprint_are_removed_and_not_read(tmp_path: Path) -> None:
+    raw = RawData(tmp_path, land_parses=True)
+    _world(raw)
+    raw.land()
+    current = parsed_dir(tmp_path, cache_fingerprint(raw.config.bots))
+    stale = current.with_name("0" * 32)
+    current.rename(stale)
+    result = raw.build_result()
+    assert result.stages["int_parsed_bodies"]["landed"] == 0
+    assert result.stages["int_parsed_bodies"]["computed"] > 0
+    assert not stale.exists()
