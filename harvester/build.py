@@ -29,10 +29,12 @@ How the runner works (docs/warehouse.md has the analyst's view):
   `param_reaction_weights`, `param_feedback`, `param_bot_logins`, `param_stop_words`.
 - **Python stages** read pages of an Arrow result and call a batch function of
   `harvester.udfs` once per page (never a per-row SQL call), in this process or in `workers`
-  processes. Each keys its input by content (the author and body, the thread, the two texts
-  of a correction, a text); rows whose key the previous warehouse already holds are copied
-  from it when `cache_fingerprint` (the stages' code, `[bots]`, DuckDB's version) is unchanged,
-  so a nightly build parses only what is new.
+  processes, which write each page's rows to Parquet themselves. Each keys its input by
+  content (the author and body, the thread, the two texts of a correction, a text); rows whose
+  key a cache already holds are copied from it when `cache_fingerprint` (the stages' code,
+  `[bots]`, DuckDB's version) is unchanged, so a nightly build computes only what is new. The
+  caches are the previous warehouse's tables, except the parser's: Parquet files under
+  `DATA/cache/parsed/` that crawls fill as they land bodies (`harvester.caches`).
 """
 
 from __future__ import annotations
@@ -58,15 +60,18 @@ from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from harvester import __version__, udfs
 from harvester.caches import (
+    CACHE_OWN_PREFIXES,
     cache_fingerprint,
     landed_parse_files,
+    parsed_dir,
     remove_stale_parses,
 )
 from harvester.config import HarvesterConfig, default_config
-from harvester.land import part_files
+from harvester.land import part_files, write_parquet_atomic
 from harvester.rawschema import TABLES, TS
 
 log = logging.getLogger(__name__)
@@ -90,6 +95,10 @@ RUN_PRIORITY = {"marts": 0, "staging": 1, "intermediate": 2}
 """Which ready model runs first (`plan`)."""
 
 SOURCES = tuple(f"raw_{table}" for table in TABLES)
+PARTS_SUFFIX = ".parts"
+"""Beside the database being built: where Python stages without a file cache write pages."""
+CACHE_COMPACT_FILES = 1024
+"""The parse cache is rewritten as one file beyond this many files (or mostly stale rows)."""
 PARAMS = ("param_reaction_weights", "param_feedback", "param_bot_logins", "param_stop_words")
 
 PHRASE_MIN_SUPPORT = 2
@@ -397,7 +406,7 @@ def build(options: BuildOptions) -> BuildResult:
             os.replace(tmp, final)
             _fsync_dir(data_dir)
         finally:
-            for suffix in ("", ".wal", ".tmp"):
+            for suffix in ("", ".wal", ".tmp", PARTS_SUFFIX):
                 _remove(tmp.with_name(tmp.name + suffix))
     result.warehouse = final
     result.seconds = time.perf_counter() - started
@@ -448,7 +457,7 @@ def _fsync_dir(path: Path) -> None:
 def _build_into(path: Path, models: list[Model], options: BuildOptions) -> BuildResult:
     con = duckdb.connect(str(path))
     runs: list[ModelRun] = []
-    stage = Stage(con, options)
+    stage = Stage(con, options, path.with_name(path.name + PARTS_SUFFIX))
     try:
         con.execute("SET TimeZone = 'UTC'")
         if options.memory_limit:
@@ -676,7 +685,8 @@ class PythonStage:
 
     With a `key`, the output is kept in the warehouse and the next build copies the rows of
     unchanged keys instead of computing them again (when `cache_fingerprint` is the same).
-    `landed`: rows are also copied from the parses the crawler landed (`caches`).
+    `files`: the cache is not the previous warehouse but Parquet files under `DATA/cache/`
+    (`caches`), which crawls fill too; the output is then a temporary table.
     """
 
     output: str
@@ -689,7 +699,7 @@ class PythonStage:
     schema: pa.Schema
     key: str | None = None
     parallel_min: int = 20_000
-    landed: bool = False
+    files: bool = False
 
 
 STAGES: dict[str, PythonStage] = {
@@ -705,7 +715,7 @@ STAGES: dict[str, PythonStage] = {
             page_size=5_000,
             func=udfs.parse_rows,
             schema=udfs.PARSED_SCHEMA,
-            landed=True,
+            files=True,
         ),
         PythonStage(
             output="int_question_links",
@@ -752,8 +762,10 @@ class Stage:
     """What the Python models share: the connection, [bots], the previous warehouse (for its
     caches) and the worker pool."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, options: BuildOptions) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, options: BuildOptions, parts: Path) -> None:
         self.con = con
+        self.parts = parts
+        self.build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
         self.options = options
         self.bots = options.config.bots
         self.fingerprint = cache_fingerprint(self.bots)
@@ -794,26 +806,29 @@ class Stage:
         spec = STAGES[name]
         con = self.con
         columns = ", ".join(f'"{f.name}" {_duck_type(f.type)}' for f in spec.schema)
-        kind = "TABLE" if spec.key else "TEMP TABLE"
+        kind = "TABLE" if spec.key and not spec.files else "TEMP TABLE"
         con.execute(f"CREATE OR REPLACE {kind} {spec.output} ({columns})")
+        stats = {"reused": 0, "computed": 0}
+        cached: list[Path] = []
+        if spec.files and spec.key:
+            cached, found = self._reuse_files(spec)
+            stats.update(found)
+        elif spec.key:
+            stats["reused"] = self._reuse(spec)
         todo = spec.todo
-        reused = landed = 0
         if spec.key:
-            reused = self._reuse(spec)
-            if spec.landed:
-                landed = self._reuse_landed(spec)
             todo = (
                 f"SELECT todo.* FROM ({spec.todo}) AS todo ANTI JOIN {spec.output} AS done "
                 f"ON todo.{spec.key} = done.{spec.key}"
             )
         plain = spec.todo == f"SELECT * FROM {spec.input}"
-        if reused == landed == 0 and plain and _is_table(con, spec.input):
+        if _count(con, spec.output) == 0 and plain and _is_table(con, spec.input):
             source = spec.input  # all of it is to do and it is stored sorted: page it as it is
         else:
             source = "_todo"
             con.execute(f"CREATE OR REPLACE TEMP TABLE _todo AS {todo} ORDER BY {spec.page_key}")
         rows = _count(con, source)
-        computed = (
+        stats["computed"] = (
             int(_scalar(con, f"SELECT count(DISTINCT {spec.key}) FROM {source}") or 0)
             if spec.key
             else rows
@@ -829,24 +844,21 @@ class Stage:
                     [low, high],
                 )
 
-        # One transaction for all pages: DuckDB then writes the rows straight into the table's
-        # storage, where one commit per page would log each to the WAL and checkpoint often.
-        con.execute("BEGIN TRANSACTION")
-        try:
-            self.run_tasks(
-                spec.func,
-                fetch(),
-                lambda table: _insert_arrow(con, spec.output, table),
-                parallel=rows >= spec.parallel_min,
-            )
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+        # Workers write each page's rows to a Parquet file (the parse cache's own folder, or a
+        # temporary one): results never travel back through this process, and one INSERT
+        # reads them all.
+        folder = self.cache_folder() if spec.files else self.parts / spec.output
+        stem = f"build-{self.build_id}-{spec.output}"
+        written = self.run_tasks(spec.func, fetch(), folder, stem, rows >= spec.parallel_min)
+        if written:
+            listed = ", ".join(_quote(str(path)) for path in written)
+            con.execute(f"INSERT INTO {spec.output} BY NAME SELECT * FROM read_parquet([{listed}])")
         con.execute("DROP TABLE IF EXISTS _todo")
-        self.stats[name] = {"reused": reused, "computed": computed}
-        if spec.landed:
-            self.stats[name]["landed"] = landed
+        if spec.files:
+            self._compact(spec, [*cached, *written])
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.stats[name] = stats
 
     def _reuse(self, spec: PythonStage) -> int:
         """Copy the previous build's rows whose key is still wanted; returns how many keys."""
@@ -863,52 +875,105 @@ class Stage:
             return 0
         return int(_scalar(self.con, f"SELECT count(DISTINCT {spec.key}) FROM {spec.output}") or 0)
 
-    def _reuse_landed(self, spec: PythonStage) -> int:
-        """Copy the landed parses of still wanted keys that the output lacks; returns how many
-        keys. Other fingerprints' parses are removed: no build can use them again."""
+    def cache_folder(self) -> Path:
+        return parsed_dir(Path(self.options.data_dir), self.fingerprint)
+
+    def _reuse_files(self, spec: PythonStage) -> tuple[list[Path], dict[str, int]]:
+        """Copy the still wanted rows of the parse cache's files (landed by crawls, written by
+        earlier builds); returns the files read and how many keys came from each kind.
+
+        Other fingerprints' folders are removed first: no build can use them again.
+        """
         data_dir = Path(self.options.data_dir)
         remove_stale_parses(data_dir, self.fingerprint)
         files = landed_parse_files(data_dir, self.fingerprint)
         if not files or not self.options.reuse_cache or spec.key is None:
-            return 0
-        key = spec.key
-        before = _count(self.con, spec.output)
+            return files, {"landed": 0}  # unread, but superseded: compaction may drop them
+        key, con = spec.key, self.con
         listed = ", ".join(_quote(str(path)) for path in files)
         try:
-            self.con.execute(
-                f"INSERT INTO {spec.output} BY NAME SELECT DISTINCT ON ({key}) landed.* "
-                f"FROM read_parquet([{listed}]) AS landed "
-                f"SEMI JOIN ({spec.todo}) AS todo ON landed.{key} = todo.{key} "
-                f"ANTI JOIN {spec.output} AS done ON landed.{key} = done.{key}"
+            con.execute(
+                f"INSERT INTO {spec.output} BY NAME SELECT cached.* EXCLUDE (filename) "
+                f"FROM read_parquet([{listed}], filename = true) AS cached "
+                f"SEMI JOIN ({spec.todo}) AS todo ON cached.{key} = todo.{key}"
+            )
+            stored = _count(con, spec.output)
+            keys = int(_scalar(con, f"SELECT count(DISTINCT {key}) FROM {spec.output}") or 0)
+            if keys < stored:  # a body landed by two runs, or by a crawl and a build
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {spec.output} AS "
+                    f"SELECT DISTINCT ON ({key}) * FROM {spec.output}"
+                )
+            landed = _scalar(
+                con,
+                f"SELECT count(DISTINCT {key}) FROM read_parquet([{listed}], filename = true) "
+                f"AS cached SEMI JOIN ({spec.todo}) AS todo ON cached.{key} = todo.{key} "
+                f"WHERE NOT parse_filename(filename).starts_with('{CACHE_OWN_PREFIXES[0]}') "
+                f"AND NOT parse_filename(filename).starts_with('{CACHE_OWN_PREFIXES[1]}')",
             )
         except duckdb.Error as exc:
-            log.warning("cannot read the landed parses (%s): parsing those bodies again", exc)
-            return 0
-        return _count(self.con, spec.output) - before
+            log.warning("cannot read the parse cache (%s): parsing every body again", exc)
+            con.execute(f"DELETE FROM {spec.output}")
+            return [], {"landed": 0}
+        landed = int(landed or 0)
+        return files, {"reused": keys - landed, "landed": landed}
+
+    def _compact(self, spec: PythonStage, files: list[Path]) -> None:
+        """Rewrite the parse cache as one file of the keys this build wanted when its files
+        pile up or hold mostly copies and bodies no longer wanted (only the files this build
+        read or wrote are removed: a crawl may be landing more meanwhile)."""
+        if not files:
+            return
+        stored = sum(pq.ParquetFile(path).metadata.num_rows for path in files)
+        wanted = _count(self.con, spec.output)
+        if len(files) <= CACHE_COMPACT_FILES and stored <= 1.5 * wanted:
+            return
+        folder = self.cache_folder()
+        final = folder / f"{CACHE_OWN_PREFIXES[1]}{self.build_id}.parquet"
+        tmp = folder / f".{final.stem}.tmp"
+        self.con.execute(
+            f"COPY (SELECT * FROM {spec.output} ORDER BY {spec.key}) TO {_quote(str(tmp))} "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+        for path in files:
+            if path != final:
+                path.unlink(missing_ok=True)
+        _fsync_dir(folder)
+        log.info("compacted the parse cache: %d files into %s", len(files), final.name)
 
     def run_tasks(
         self,
         func: Callable[..., pa.Table],
         tasks: Iterable[list[tuple[Any, ...]]],
-        consume: Callable[[pa.Table], None],
+        folder: Path,
+        stem: str,
         parallel: bool,
-    ) -> None:
-        """`consume(func(task, bots))` for every task, in order; in worker processes when
-        `parallel` and more than one worker is configured. At most two tasks per worker are
-        in flight, so memory stays flat however many tasks there are."""
+    ) -> list[Path]:
+        """`func(task, bots)` for every task, each result written to `folder/<stem>-<n>.parquet`
+        (`run_page`); returns the files written, in task order. In worker processes when
+        `parallel` and more than one worker is configured. At most two tasks per worker are in
+        flight, so memory stays flat however many tasks there are."""
+        folder.mkdir(parents=True, exist_ok=True)
+        paths: list[Path] = []
+        counts: list[int] = []
         if not parallel or self.workers == 1:
             with _fewer_gc_passes():
-                for task in tasks:
-                    consume(func(task, self.bots))
-            return
-        pool = self._get_pool()
-        pending: list[Future[pa.Table]] = []
-        for task in tasks:
-            pending.append(pool.submit(func, task, self.bots))
-            if len(pending) >= 2 * self.workers:
-                consume(pending.pop(0).result())
-        for future in pending:
-            consume(future.result())
+                for index, task in enumerate(tasks):
+                    paths.append(folder / f"{stem}-{index:06d}.parquet")
+                    counts.append(run_page(func, task, self.bots, paths[-1]))
+        else:
+            pool = self._get_pool()
+            pending: list[Future[int]] = []
+            for index, task in enumerate(tasks):
+                paths.append(folder / f"{stem}-{index:06d}.parquet")
+                pending.append(pool.submit(run_page, func, task, self.bots, paths[-1]))
+                if len(pending) >= 2 * self.workers:
+                    counts.append(pending.pop(0).result())
+            counts.extend(future.result() for future in pending)
+        return [path for path, count in zip(paths, counts, strict=True) if count]
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -971,10 +1036,13 @@ def _key_ranges(
     return [(low, high) for low, high in rows]
 
 
-def _insert_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    view = f"_arrow_{secrets.token_hex(4)}"
-    con.register(view, table)
-    try:
-        con.execute(f"INSERT INTO {name} SELECT * FROM {view}")
-    finally:
-        con.unregister(view)
+def run_page(
+    func: Callable[..., pa.Table], rows: list[tuple[Any, ...]], bots: Any, path: Path
+) -> int:
+    """One page of a Python stage, in a worker or in this process: `func(rows, bots)` published
+    at `path` (atomically: a killed build leaves no partial file); returns its row count. An
+    empty result writes nothing."""
+    table = func(rows, bots)
+    if table.num_rows:
+        write_parquet_atomic(table, path)
+    return int(table.num_rows)

@@ -1,18 +1,20 @@
-"""What a build may reuse instead of computing: the caches' fingerprint, and landed parses.
+"""What a build may reuse instead of computing: the caches' fingerprint, and the parse cache.
 
-Every Python stage of the build keys its rows by content. Two places hold rows computed
-earlier, and the build copies from both when their `cache_fingerprint` is its own:
+Every Python stage of the build keys its rows by content and copies the rows of keys computed
+before, when their `cache_fingerprint` is its own: from the previous warehouse's tables
+(`build.Stage`), except for the dialect parser, whose cache is a folder of Parquet files,
+`DATA/cache/parsed/<fingerprint>/`, with rows of `udfs.PARSED_SCHEMA`:
 
-- the previous warehouse (each stage's output table: `build.Stage`);
-- for the dialect parser, the **landed parses**: the crawler parses each bot body as it lands
-  (`LandedParser`, called by `land.Lander` after every flush), into
-  `DATA/cache/parsed/<fingerprint>/<run_id>-<seq>.parquet` with `udfs.PARSED_SCHEMA`.
+- `<run_id>-<seq>.parquet`: **landed parses**. The crawler parses each bot body as it lands it
+  (`LandedParser`, the `land.Lander`'s observer), spending CPU while it waits on GitHub, so
+  even the first build after a crawl parses only what the crawler could not: the revisions of
+  comments discovered in an earlier run (their author, part of the parse key, is not among the
+  run's rows);
+- `build-*.parquet`: the bodies a build parsed itself; `compact-*.parquet`: a build's rewrite
+  of the folder once it piles up (`build.CACHE_COMPACT_FILES`).
 
-Parsing on landing spends CPU while the crawler waits on GitHub, so the first build after a
-crawl, and every nightly one, parses only what the crawler could not: the revisions of
-comments discovered in an earlier run (their author, part of the parse key, is not in the
-run's rows). A build after a parser or `[bots]` change finds no files under its fingerprint
-and parses everything; it removes the folders of other fingerprints.
+A build after a parser or `[bots]` change finds nothing under its fingerprint and parses
+everything; it removes the folders of other fingerprints.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ CACHE_SOURCES = ("dialects/*.py", "questions.py", "udfs.py")
 """The code whose output the caches hold: a change to any of it empties every cache."""
 
 PARSED_DIR = Path("cache") / "parsed"
-"""Landed parses, under the data directory: one folder per fingerprint."""
+"""The parse cache, under the data directory: one folder per fingerprint."""
+CACHE_OWN_PREFIXES = ("build-", "compact-")
+"""File names of the parse cache that builds write; crawls write `<run_id>-<seq>.parquet`."""
 
 
 def cache_fingerprint(bots: BotsConfig) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from harvester import build as build_module
 from harvester.build import MARTS, MODELS_DIR
 from harvester.caches import (
     LandedParser,
@@ -127,3 +128,62 @@ def test_parses_of_another_fingerprint_are_removed_and_not_read(tmp_path: Path) 
     assert result.stages["int_parsed_bodies"]["landed"] == 0
     assert result.stages["int_parsed_bodies"]["computed"] > 0
     assert not stale.exists()
+
+
+def test_a_body_landed_twice_is_read_once(tmp_path: Path) -> None:
+    raw = RawData(tmp_path, land_parses=True)
+    _world(raw)
+    raw.comment("C1", body=answer("Because."), run_id="r2")  # discovered again, same body
+    result = raw.build_result()
+    assert result.stages["int_parsed_bodies"]["computed"] == 0
+    landed = _marts(tmp_path)
+    raw.build_result(reuse_cache=False)
+    assert _marts(tmp_path) == landed
+
+
+def test_the_parse_cache_lives_beside_the_warehouse_not_in_it(tmp_path: Path) -> None:
+    raw = RawData(tmp_path)
+    _world(raw)
+    first = raw.build_result()
+    files = landed_parse_files(tmp_path, cache_fingerprint(raw.config.bots))
+    assert files and all(path.name.startswith("build-") for path in files)
+    con = connect(tmp_path)
+    try:
+        tables = {
+            name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()
+        }
+    finally:
+        con.close()
+    assert "int_parsed_bodies" not in tables and "bot_comments" in tables
+    second = raw.build_result()
+    assert second.stages["int_parsed_bodies"] == {
+        "reused": first.stages["int_parsed_bodies"]["computed"],
+        "landed": 0,
+        "computed": 0,
+    }
+
+
+def test_the_parse_cache_is_compacted_when_files_pile_up_or_go_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = RawData(tmp_path, land_parses=True)
+    _world(raw)
+    raw.build_result()
+    before = _marts(tmp_path)
+    fingerprint = cache_fingerprint(raw.config.bots)
+    assert len(landed_parse_files(tmp_path, fingerprint)) == 1  # one run, one flush
+    for _ in range(3):  # every body parsed again: the old files are superseded
+        raw.build_result(reuse_cache=False)
+    files = landed_parse_files(tmp_path, fingerprint)
+    assert len(files) <= 2  # never more than about one copy of each wanted body
+    monkeypatch.setattr(build_module, "CACHE_COMPACT_FILES", 0)
+    result = raw.build_result()
+    [compact] = landed_parse_files(tmp_path, fingerprint)
+    assert compact.name.startswith("compact-")
+    assert result.stages["int_parsed_bodies"]["computed"] == 0
+    assert _marts(tmp_path) == before
+    after = raw.build_result()
+    assert (
+        after.stages["int_parsed_bodies"]["reused"] == result.stages["int_parsed_bodies"]["reused"]
+    )
+    assert _marts(tmp_path) == before

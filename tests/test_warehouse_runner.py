@@ -322,9 +322,9 @@ def test_python_stages_run_with_fewer_gc_passes_and_restore_them(tmp_path: Path)
         return pa.table({"x": [row[0] for row in task]})
 
     before = gc.get_threshold()
-    stage = Stage(duckdb.connect(), BuildOptions(data_dir=tmp_path))
-    got: list[int] = []
-    stage.run_tasks(func, [[(1,), (2,)], [(3,)]], lambda t: got.extend(t["x"].to_pylist()), False)
-    assert got == [1, 2, 3]
-    assert seen == [STAGE_GC_THRESHOLD, STAGE_GC_THRESHOLD]
+    stage = Stage(duckdb.connect(), BuildOptions(data_dir=tmp_path), tmp_path / "parts")
+    files = stage.run_tasks(func, [[(1,), (2,)], [], [(3,)]], tmp_path / "pages", "p", False)
+    assert [path.name for path in files] == ["p-000000.parquet", "p-000002.parquet"]  # none empty
+    assert [pq.read_table(path)["x"].to_pylist() for path in files] == [[1, 2], [3]]
+    assert seen == [STAGE_GC_THRESHOLD] * 3
     assert gc.get_threshold() == before != STAGE_GC_THRESHOLD
