@@ -43,6 +43,7 @@ from graphql import DocumentNode, OperationDefinitionNode  # noqa: E402
 from bench.naive_crawler import NaivePages, NaiveResult, naive_crawl  # noqa: E402
 from harvester.auth import StaticToken  # noqa: E402
 from harvester.clock import Clock, FakeClock, SystemClock  # noqa: E402
+from harvester.config import default_config  # noqa: E402
 from harvester.crawl import CrawlOptions, Source, run_crawl  # noqa: E402
 from harvester.simulator.cost import QueryAnalysis  # noqa: E402
 from harvester.simulator.faults import parse_fault_spec  # noqa: E402
@@ -292,6 +293,7 @@ async def crawl_in_process(world: World, data: Path, faults: str | None = None) 
             endpoint=sim.url,
             sources=[Source(StaticToken(TOKEN), orgs=tuple(o.login for o in world.orgs))],
             clock=clock,
+            parse_bots=default_config().bots,  # as `harvester crawl`: parse bodies on landing
         )
         started = time.perf_counter()
         try:
@@ -370,7 +372,10 @@ def _ru_maxrss_mb() -> float:
 
 async def _child_crawl(endpoint: str, data: Path, orgs: tuple[str, ...]) -> dict[str, Any]:
     options = CrawlOptions(
-        data_dir=data, endpoint=endpoint, sources=[Source(StaticToken(TOKEN), orgs=orgs)]
+        data_dir=data,
+        endpoint=endpoint,
+        sources=[Source(StaticToken(TOKEN), orgs=orgs)],
+        parse_bots=default_config().bots,
     )
     wall0, cpu0 = time.perf_counter(), time.process_time()
     result = await run_crawl(options)

@@ -73,6 +73,7 @@ from harvester.caches import (
 from harvester.config import HarvesterConfig, default_config
 from harvester.land import part_files, write_parquet_atomic
 from harvester.rawschema import TABLES, TS
+from harvester.udfs import STAGE_GC_THRESHOLD, fewer_gc_passes
 
 log = logging.getLogger(__name__)
 
@@ -960,7 +961,7 @@ class Stage:
         paths: list[Path] = []
         counts: list[int] = []
         if not parallel or self.workers == 1:
-            with _fewer_gc_passes():
+            with fewer_gc_passes():
                 for index, task in enumerate(tasks):
                     paths.append(folder / f"{stem}-{index:06d}.parquet")
                     counts.append(run_page(func, task, self.bots, paths[-1]))
@@ -989,25 +990,9 @@ class Stage:
             self._pool = None
 
 
-STAGE_GC_THRESHOLD = (50_000, 20, 100)
-"""The cyclic GC's thresholds while a Python stage runs. The stages allocate millions of
-short-lived, acyclic objects (parsed records, metadata dicts); at Python's default (700
-allocations) the collector runs so often that parsing is ~10% slower (BENCHMARKS.md)."""
-
-
 def _set_stage_gc() -> None:
     """Worker process initializer."""
     gc.set_threshold(*STAGE_GC_THRESHOLD)
-
-
-@contextlib.contextmanager
-def _fewer_gc_passes() -> Iterator[None]:
-    old = gc.get_threshold()
-    gc.set_threshold(*STAGE_GC_THRESHOLD)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 def _is_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

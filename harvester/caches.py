@@ -156,7 +156,8 @@ class LandedParser:
         if not todo:
             return
         rows = [(key, body, login, kind) for key, (login, kind, body) in todo.items()]
-        table = udfs.parse_rows(rows, self.bots)
+        with udfs.fewer_gc_passes():
+            table = udfs.parse_rows(rows, self.bots)
         self.folder.mkdir(parents=True, exist_ok=True)
         while (path := self.folder / f"{self.run_id}-{self._seq:05d}.parquet").exists():
             self._seq += 1

@@ -30,6 +30,7 @@ from harvester.dialects.base import BlockReader, Json, MetadataBlock
 
 OPEN = "<!--"
 _CLOSES = ("-->", "--!>")
+_CLOSE = re.compile("--!?>")  # the earlier of the two: a literal prefix, nothing to backtrack
 _SPACE = re.compile(r"[ \t\r\n]*")
 _INLINE_SPACE = re.compile(r"[ \t]*")
 _DECODER = json.JSONDecoder()
@@ -70,7 +71,7 @@ class Decoded:
 class Scanner:
     """The body being read, with forward-only search primitives that count their work."""
 
-    __slots__ = ("_closes", "_newline", "body", "json_read_to", "size", "steps")
+    __slots__ = ("_close", "_close_asked", "_newline", "body", "json_read_to", "size", "steps")
 
     def __init__(self, body: str) -> None:
         self.body = body
@@ -78,7 +79,8 @@ class Scanner:
         self.steps = 0
         self.json_read_to = 0  # the decoder has read everything before this index
         self._newline: _NextMatch | None = None  # made on first use: most bodies need none
-        self._closes: tuple[_NextMatch, _NextMatch] | None = None
+        self._close_asked = -1  # as _NextMatch, for either close: one search finds both
+        self._close: tuple[int, int] = (-1, 0)
 
     def find(self, needle: str, pos: int) -> int:
         found = self.body.find(needle, pos)
@@ -97,13 +99,14 @@ class Scanner:
 
     def next_close(self, pos: int) -> tuple[int, int]:
         """(index, length) of the next `-->` or `--!>` at or after `pos`; (-1, 0) when none."""
-        if self._closes is None:
-            self._closes = (_NextMatch(_CLOSES[0]), _NextMatch(_CLOSES[1]))
-        plain = self._closes[0].lookup(self, pos)
-        bang = self._closes[1].lookup(self, pos)
-        if bang >= 0 and (plain < 0 or bang < plain):
-            return bang, len(_CLOSES[1])
-        return (plain, len(_CLOSES[0])) if plain >= 0 else (-1, 0)
+        found = self._close[0]
+        if 0 <= self._close_asked <= pos and (found < 0 or pos <= found):
+            return self._close
+        self._close_asked = pos
+        match = _CLOSE.search(self.body, pos)
+        self.steps += (match.end() if match else self.size) - pos
+        self._close = (match.start(), match.end() - match.start()) if match else (-1, 0)
+        return self._close
 
     def close_length_at(self, pos: int) -> int:
         """Length of the close that starts exactly at `pos`, else 0."""
