@@ -811,8 +811,9 @@ class Stage:
         con.execute(f"CREATE OR REPLACE {kind} {spec.output} ({columns})")
         stats = {"reused": 0, "computed": 0}
         cached: list[Path] = []
+        superseded: list[Path] = []
         if spec.files and spec.key:
-            cached, found = self._reuse_files(spec)
+            cached, superseded, found = self._reuse_files(spec)
             stats.update(found)
         elif spec.key:
             stats["reused"] = self._reuse(spec)
@@ -856,6 +857,8 @@ class Stage:
             con.execute(f"INSERT INTO {spec.output} BY NAME SELECT * FROM read_parquet([{listed}])")
         con.execute("DROP TABLE IF EXISTS _todo")
         if spec.files:
+            for path in superseded:  # not read: this build computed every key they hold
+                path.unlink(missing_ok=True)
             self._compact(spec, [*cached, *written])
         else:
             shutil.rmtree(folder, ignore_errors=True)
@@ -879,17 +882,19 @@ class Stage:
     def cache_folder(self) -> Path:
         return parsed_dir(Path(self.options.data_dir), self.fingerprint)
 
-    def _reuse_files(self, spec: PythonStage) -> tuple[list[Path], dict[str, int]]:
+    def _reuse_files(self, spec: PythonStage) -> tuple[list[Path], list[Path], dict[str, int]]:
         """Copy the still wanted rows of the parse cache's files (landed by crawls, written by
-        earlier builds); returns the files read and how many keys came from each kind.
-
-        Other fingerprints' folders are removed first: no build can use them again.
+        earlier builds); returns the files read, those left unread that this build's files
+        will supersede (every file, with `reuse_cache` off), and how many keys came from each
+        kind. Other fingerprints' folders are removed first: no build can use them again.
         """
         data_dir = Path(self.options.data_dir)
         remove_stale_parses(data_dir, self.fingerprint)
         files = landed_parse_files(data_dir, self.fingerprint)
-        if not files or not self.options.reuse_cache or spec.key is None:
-            return files, {"landed": 0}  # unread, but superseded: compaction may drop them
+        if not self.options.reuse_cache:
+            return [], files, {"landed": 0}
+        if not files or spec.key is None:
+            return [], [], {"landed": 0}
         key, con = spec.key, self.con
         listed = ", ".join(_quote(str(path)) for path in files)
         try:
@@ -915,9 +920,9 @@ class Stage:
         except duckdb.Error as exc:
             log.warning("cannot read the parse cache (%s): parsing every body again", exc)
             con.execute(f"DELETE FROM {spec.output}")
-            return [], {"landed": 0}
+            return [], files, {"landed": 0}
         landed = int(landed or 0)
-        return files, {"reused": keys - landed, "landed": landed}
+        return files, [], {"reused": keys - landed, "landed": landed}
 
     def _compact(self, spec: PythonStage, files: list[Path]) -> None:
         """Rewrite the parse cache as one file of the keys this build wanted when its files
@@ -933,8 +938,7 @@ class Stage:
         final = folder / f"{CACHE_OWN_PREFIXES[1]}{self.build_id}.parquet"
         tmp = folder / f".{final.stem}.tmp"
         self.con.execute(
-            f"COPY (SELECT * FROM {spec.output} ORDER BY {spec.key}) TO {_quote(str(tmp))} "
-            "(FORMAT parquet, COMPRESSION zstd)"
+            f"COPY {spec.output} TO {_quote(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
         )
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
