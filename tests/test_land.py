@@ -438,3 +438,30 @@ def test_a_unit_larger_than_flush_rows_lands_whole(tmp_path: Path) -> None:
         assert lander.buffered_rows == 0
     assert len(part_files(tmp_path, "reactions")) == 4  # 1, then 9 split as 4 + 4 + 1
     assert latest_snapshots(tmp_path)["reactions"].num_rows == 10
+
+
+def test_the_observer_sees_what_each_flush_published_even_when_it_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[dict[str, int]] = []
+    lander = Lander(
+        tmp_path, RUN, observer=lambda rows: seen.append({t: len(r) for t, r in rows.items()})
+    )
+    lander.add("threads", [SAMPLE_ROWS["threads"]])
+    lander.add("comments", [SAMPLE_ROWS["comments"]] * 2)
+    lander.flush()
+    lander.flush()  # nothing buffered: nothing published, no call
+    assert seen == [{"threads": 1, "comments": 2}]
+    lander.add("threads", [SAMPLE_ROWS["threads"]])
+    lander.add("comments", [SAMPLE_ROWS["comments"]])
+    real = Lander._write_part
+
+    def fail_on_comments(self: Lander, table: str, rows: list[dict[str, Any]]) -> None:
+        if table == "comments":
+            raise OSError("disk full")
+        real(self, table, rows)
+
+    monkeypatch.setattr(Lander, "_write_part", fail_on_comments)
+    with pytest.raises(OSError, match="disk full"):
+        lander.flush()
+    assert seen[-1] == {"threads": 1}  # the threads file was published before the failure
