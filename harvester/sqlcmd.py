@@ -180,20 +180,14 @@ def render_build(result: BuildResult, out: Console, data_dir: Path) -> None:
         rows = "view" if run.rows is None else f"{run.rows:,}"
         table.add_row(run.layer, name, rows, f"{run.seconds:.2f}")
     out.print(table)
-    reused = {k: v["reused"] for k, v in result.stages.items() if v.get("reused")}
-    if reused:
-        out.print(
-            "reused from the previous build: "
-            + ", ".join(f"{v:,} {k}" for k, v in sorted(reused.items())),
-            highlight=False,
-        )
-    landed = {k: v["landed"] for k, v in result.stages.items() if v.get("landed")}
-    if landed:
-        out.print(
-            "parsed by the crawler as it landed them: "
-            + ", ".join(f"{v:,} {k}" for k, v in sorted(landed.items())),
-            highlight=False,
-        )
+    for what, said in (
+        ("reused", "reused from the previous build"),
+        ("landed", "parsed by the crawler as it landed them"),
+    ):
+        counts = {k: v[what] for k, v in result.stages.items() if v.get(what)}
+        if counts:
+            listed = ", ".join(f"{v:,} {k}" for k, v in sorted(counts.items()))
+            out.print(f"{said}: {listed}", highlight=False)
     out.print(
         f"Warehouse: {result.warehouse} (marts in bold). Query it with "
         f'`harvester sql --data {data_dir} "select label, count(*) from feedback group by label"`'
