@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from harvester import build as build_module
-from harvester.build import MARTS, MODELS_DIR
+from harvester.build import MODELS_DIR
 from harvester.caches import (
     LandedParser,
     cache_fingerprint,
@@ -18,15 +18,11 @@ from harvester.caches import (
     parsed_dir,
 )
 from harvester.config import BotsConfig
-from tests.warehouse_fixtures import BOT, RawData, answer, connect, edit, rows
+from tests.warehouse_fixtures import BOT, RawData, answer, connect, dump_marts, edit
 
 
 def _marts(data_dir: Path) -> dict[str, list[dict[str, object]]]:
-    con = connect(data_dir)
-    try:
-        return {mart: rows(con, f"select * from {mart} order by all") for mart in MARTS}
-    finally:
-        con.close()
+    return dump_marts(data_dir, ordered=True)
 
 
 def _world(raw: RawData) -> None:

@@ -33,7 +33,18 @@ from harvester.build import (
     temp_drops,
 )
 from harvester.land import partition_dir
-from tests.warehouse_fixtures import BOT, RawData, answer, at, connect, edit, one, reaction, rows
+from tests.warehouse_fixtures import (
+    BOT,
+    RawData,
+    answer,
+    at,
+    connect,
+    dump_marts,
+    edit,
+    one,
+    reaction,
+    rows,
+)
 
 REPO_MODELS = Path(__file__).resolve().parents[1] / "warehouse"
 
@@ -168,11 +179,7 @@ def _small(tmp_path: Path) -> RawData:
 
 
 def _dump(data_dir: Path) -> dict[str, list[dict[str, object]]]:
-    con = connect(data_dir)
-    try:
-        return {mart: rows(con, f"select * from {mart}") for mart in MARTS}
-    finally:
-        con.close()
+    return dump_marts(data_dir)  # in stored order: builds must repeat it
 
 
 def test_builds_are_idempotent_and_reuse_the_previous_results(tmp_path: Path) -> None:

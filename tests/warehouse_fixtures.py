@@ -246,3 +246,15 @@ def one(con: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any] = ()) 
     found = rows(con, query, params)
     assert len(found) == 1, found
     return found[0]
+
+
+def dump_marts(data_dir: Path, *, ordered: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """Every mart's rows, as stored (the build's row order) or `ordered` by all columns."""
+    from harvester.build import MARTS
+
+    con = connect(data_dir)
+    try:
+        suffix = " order by all" if ordered else ""
+        return {mart: rows(con, f"select * from {mart}{suffix}") for mart in MARTS}
+    finally:
+        con.close()
