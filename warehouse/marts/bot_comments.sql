@@ -5,7 +5,7 @@ with bot_comments as not materialized (
 ),
 
 threads as not materialized (
-    select * from int_threads
+    select * from int_bot_threads
 ),
 
 question_links as not materialized (
