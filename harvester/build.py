@@ -684,6 +684,9 @@ class PythonStage:
     that leaves out rows whose `key` the output already holds), how they are paged (never
     splitting one `page_key`), the batch function, and the output's schema.
 
+    The rows already done are left out after `todo` runs, or where it says `{unseen}` (an
+    anti join on `todo.<key>`: before an aggregate, so that it only gathers what is new).
+
     With a `key`, the output is kept in the warehouse and the next build copies the rows of
     unchanged keys instead of computing them again (when `cache_fingerprint` is the same).
     `files`: the cache is not the previous warehouse but Parquet files under `DATA/cache/`
@@ -710,7 +713,9 @@ STAGES: dict[str, PythonStage] = {
             output="int_parsed_bodies",
             input="int_bodies_to_parse",
             key="parse_key",
-            todo="SELECT * FROM int_bodies_to_parse",
+            todo="SELECT parse_key, any_value(body) AS body, any_value(author_login) AS "
+            "author_login, any_value(author_type) AS author_type "
+            "FROM int_bodies_to_parse AS todo {unseen} GROUP BY parse_key",
             args="parse_key, body, author_login, author_type",
             page_key="parse_key",
             page_size=5_000,
@@ -819,10 +824,11 @@ class Stage:
             stats["reused"] = self._reuse(spec)
         todo = spec.todo
         if spec.key:
-            todo = (
-                f"SELECT todo.* FROM ({spec.todo}) AS todo ANTI JOIN {spec.output} AS done "
-                f"ON todo.{spec.key} = done.{spec.key}"
-            )
+            unseen = f"ANTI JOIN {spec.output} AS done ON todo.{spec.key} = done.{spec.key}"
+            if "{unseen}" in todo:
+                todo = todo.replace("{unseen}", unseen)
+            else:
+                todo = f"SELECT todo.* FROM ({todo}) AS todo {unseen}"
         plain = spec.todo == f"SELECT * FROM {spec.input}"
         if _count(con, spec.output) == 0 and plain and _is_table(con, spec.input):
             source = spec.input  # all of it is to do and it is stored sorted: page it as it is
@@ -868,10 +874,11 @@ class Stage:
         """Copy the previous build's rows whose key is still wanted; returns how many keys."""
         if self.previous is None or spec.key is None:
             return 0
+        wanted = spec.todo.replace("{unseen}", "")
         try:
             self.con.execute(
                 f"INSERT INTO {spec.output} SELECT cached.* FROM {self.previous}.{spec.output} "
-                f"AS cached SEMI JOIN ({spec.todo}) AS todo ON cached.{spec.key} = todo.{spec.key}"
+                f"AS cached SEMI JOIN ({wanted}) AS todo ON cached.{spec.key} = todo.{spec.key}"
             )
         except duckdb.Error as exc:
             log.info("cannot reuse the previous %s (%s): computing it afresh", spec.output, exc)
@@ -901,7 +908,7 @@ class Stage:
             con.execute(
                 f"INSERT INTO {spec.output} BY NAME SELECT cached.* EXCLUDE (filename) "
                 f"FROM read_parquet([{listed}], filename = true) AS cached "
-                f"SEMI JOIN ({spec.todo}) AS todo ON cached.{key} = todo.{key}"
+                f"SEMI JOIN {spec.input} AS wanted ON cached.{key} = wanted.{key}"
             )
             stored = _count(con, spec.output)
             keys = int(_scalar(con, f"SELECT count(DISTINCT {key}) FROM {spec.output}") or 0)
@@ -913,7 +920,7 @@ class Stage:
             landed = _scalar(
                 con,
                 f"SELECT count(DISTINCT {key}) FROM read_parquet([{listed}], filename = true) "
-                f"AS cached SEMI JOIN ({spec.todo}) AS todo ON cached.{key} = todo.{key} "
+                f"AS cached SEMI JOIN {spec.input} AS wanted ON cached.{key} = wanted.{key} "
                 f"WHERE NOT parse_filename(filename).starts_with('{CACHE_OWN_PREFIXES[0]}') "
                 f"AND NOT parse_filename(filename).starts_with('{CACHE_OWN_PREFIXES[1]}')",
             )
