@@ -75,7 +75,8 @@ with_comment as (
         bot_comments.author_type,
         bot_comments.author_key,
         bot_comments.history_includes_original,
-        bot_comments.history_last_edited_at
+        bot_comments.history_last_edited_at,
+        bot_comments.current_body
     from all_revisions
     inner join bot_comments on all_revisions.comment_id = bot_comments.comment_id
 ),
@@ -102,13 +103,13 @@ classified as (
 
 filled_in as (
     select
-        classified.* replace (coalesce(classified.body, latest.current_body) as body)
+        * exclude (current_body) replace (
+            case
+                when body is null and is_current and not is_deleted then current_body
+                else body
+            end as body
+        )
     from classified
-    left join bot_comments as latest
-        on classified.comment_id = latest.comment_id
-        and classified.body is null
-        and classified.is_current
-        and not classified.is_deleted
 ),
 
 keyed as (
