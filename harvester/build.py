@@ -89,7 +89,15 @@ DEFAULT_MATERIALIZATION: dict[str, Materialization] = {
     "intermediate": "view",
     "marts": "table",
 }
-MARTS = ("bot_comments", "revisions", "reactions", "corrections", "feedback", "phrase_weights")
+MARTS = (
+    "bot_comments",
+    "threads",
+    "revisions",
+    "reactions",
+    "corrections",
+    "feedback",
+    "phrase_weights",
+)
 """The relations analysts query (the design's contract)."""
 
 RUN_PRIORITY = {"marts": 0, "staging": 1, "intermediate": 2}

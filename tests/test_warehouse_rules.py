@@ -214,10 +214,9 @@ def test_bot_comment_columns_answer_question_and_context(wh: duckdb.DuckDBPyConn
     assert b["question_comment_id"] == "Q1"
     assert b["question_text"] == "/ask how do I set the threshold?"
     assert b["question_rule"] == "invocation"
-    assert (b["thread_title"], b["thread_body"]) == (
-        "Payouts fail",
-        "The payout job fails since Monday.",
-    )
+    assert b["thread_title"] == "Payouts fail"
+    t = one(wh, "select * from threads where thread_id = 'T1'")
+    assert (t["title"], t["body"]) == ("Payouts fail", "The payout job fails since Monday.")
     assert (b["revision_count"], b["human_edits"]) == (4, 2)
     assert (
         one(wh, "select metadata->>'$.caller' as c from bot_comments where comment_id = 'C1'")["c"]
@@ -434,3 +433,37 @@ def test_configured_bot_logins_make_edits_bot_edits(tmp_path: Path) -> None:
 def test_sdk_block_survives_in_bodies_but_not_in_answers(wh: duckdb.DuckDBPyConnection) -> None:
     b = one(wh, "select body, answer_text from bot_comments where comment_id = 'C13'")
     assert b["body"].endswith(SDK_BLOCK) and b["answer_text"] == "Dave's bot answer."
+
+
+def test_threads_hold_the_latest_state_of_threads_with_bot_comments(tmp_path: Path) -> None:
+    raw = RawData(tmp_path)
+    raw.thread("T1", body="First body.", run_id="r1", crawled=10_000)
+    raw.thread("T1", title="Payouts fail (again)", body="Edited body.", run_id="r2", crawled=20_000)
+    raw.thread("T2", body="Only humans here.")
+    raw.thread("T3", body="Two bot comments.")
+    raw.comment("C1", thread_id="T1")
+    raw.comment("H1", thread_id="T2", author="alice", author_type="User", body="Hi.")
+    raw.comment("C2", thread_id="T3")
+    raw.comment("C3", thread_id="T3", minute=5)
+    con = raw.build()
+    threads = rows(con, "select thread_id, title, body, bot_comment_count from threads")
+    assert threads == [
+        {
+            "thread_id": "T1",
+            "title": "Payouts fail (again)",
+            "body": "Edited body.",
+            "bot_comment_count": 1,
+        },
+        {
+            "thread_id": "T3",
+            "title": "Payouts fail",
+            "body": "Two bot comments.",
+            "bot_comment_count": 2,
+        },
+    ]
+    titles = rows(con, "select comment_id, thread_title from bot_comments order by comment_id")
+    assert [r["thread_title"] for r in titles] == [
+        "Payouts fail (again)",
+        "Payouts fail",
+        "Payouts fail",
+    ]

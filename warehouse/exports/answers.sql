@@ -5,6 +5,10 @@ with bot_comments as not materialized (
     select * from bot_comments
 ),
 
+threads as not materialized (
+    select * from threads
+),
+
 feedback as not materialized (
     select * from feedback
 ),
@@ -44,7 +48,7 @@ joined as (
         answers.thread_kind,
         answers.thread_number,
         answers.thread_title,
-        answers.thread_body,
+        threads.body as thread_body,
         answers.path,
         answers.diff_hunk,
         answers.question_comment_id,
@@ -75,6 +79,7 @@ joined as (
         corrections.after_edited_at as corrected_at
     from answers_in_scope as answers
     join feedback on answers.comment_id = feedback.comment_id
+    left join threads on answers.thread_id = threads.thread_id
     left join corrections on answers.comment_id = corrections.comment_id
 )
 

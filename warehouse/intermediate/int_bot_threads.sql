@@ -1,7 +1,6 @@
 -- The latest landed state (greatest crawled_at, then run_id) of each thread that holds a bot
--- comment, with only the columns bot_comments shows.
--- materialized: temp (narrow and filtered first: ranking every thread's full row inside
--- bot_comments cost a 1M-comment build 11 s)
+-- comment: threads without one are left out before the ranking.
+-- materialized: view (read once, by the threads mart)
 with threads as not materialized (
     select * from stg_threads
 ),
@@ -11,13 +10,13 @@ bot_comments as not materialized (
 ),
 
 bot_threads as (
-    select thread_id, thread_number, thread_kind, title, body, url, crawled_at, run_id
+    select *
     from threads
     semi join bot_comments on threads.thread_id = bot_comments.thread_id
 ),
 
 latest_per_thread as (
-    select * exclude (crawled_at, run_id)
+    select *
     from bot_threads
     qualify row_number() over (
         partition by thread_id order by crawled_at desc, run_id desc

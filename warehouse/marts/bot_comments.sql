@@ -1,11 +1,12 @@
 -- One row per bot comment, in its latest state: who wrote it where, what the parser read in
--- it (dialect, plugin, answer, metadata), the question it answers and the thread around it.
+-- it (dialect, plugin, answer, metadata) and the question it answers. The thread's body and
+-- URL are in `threads` (one row per thread, not repeated per comment).
 with bot_comments as not materialized (
     select * from int_bot_comments_parsed
 ),
 
 threads as not materialized (
-    select * from int_bot_threads
+    select * from threads
 ),
 
 question_links as not materialized (
@@ -74,8 +75,6 @@ joined as materialized (
         trim(question.body) as question_text,
         threads.thread_kind,
         threads.title as thread_title,
-        threads.body as thread_body,
-        threads.url as thread_url,
         ---------- history
         coalesce(revision_counts.revision_count, 0) as revision_count,
         coalesce(revision_counts.human_edits, 0) as human_edits,
