@@ -142,13 +142,23 @@ _CTE = re.compile(
     r"(?:\bwith|,)\s+([a-z_][a-z0-9_]*)\s+as\s*(?:not\s+)?(?:materialized\s*)?\(", re.I
 )
 _REFERENCE = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)\b(?!\s*\()", re.I)
+_SELF_IMPORT = re.compile(
+    r"(?:\bwith|,)\s+([a-z_][a-z0-9_]*)\s+as\s*(?:not\s+)?(?:materialized\s*)?"
+    r"\(\s*select\s+\*\s+from\s+\1\s*\)",
+    re.I,
+)
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(\w+)\b", re.M)
 
 
 def sql_references(sql: str) -> tuple[set[str], set[str]]:
-    """The names after `from`/`join` and the CTE names of a SQL text (comments, strings out)."""
+    """The names after `from`/`join` and the CTE names of a SQL text (comments, strings out).
+
+    An import CTE named after the model it reads (`threads as (select * from threads)`) is
+    not among the CTE names: inside its own definition the name means the model.
+    """
     code = _NOISE.sub(" ", sql)
     ctes = {m.group(1).lower() for m in _CTE.finditer(code)}
+    ctes -= {m.group(1).lower() for m in _SELF_IMPORT.finditer(code)}
     refs = {m.group(1).lower() for m in _REFERENCE.finditer(code)}
     return refs, ctes
 

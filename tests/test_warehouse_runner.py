@@ -66,6 +66,16 @@ def test_references_skip_ctes_comments_and_strings() -> None:
     assert refs - ctes == {"int_feedback", "int_reactions", "ts", "param_feedback"}
 
 
+def test_an_import_cte_named_after_its_model_is_a_dependency() -> None:
+    refs, ctes = sql_references(
+        "with threads as not materialized (select * from threads), "
+        "t as (select * from threads) select * from t"
+    )
+    assert refs - ctes == {"threads"}
+    bot_comments = next(m for m in all_models() if m.name == "bot_comments")
+    assert "threads" in bot_comments.depends
+
+
 def test_plan_orders_by_dependencies_then_layer_and_name() -> None:
     models = [
         _model("b_mart", "marts", "int_x"),
