@@ -77,18 +77,38 @@ def _render(words: Sequence[str], start: int, end: int) -> str:
     return _SPACED_BREAK.sub("\n", " ".join(words[start:end]))
 
 
+def _common_ends(old: Sequence[str], new: Sequence[str]) -> tuple[int, int]:
+    """How many words the two lists share at the start, and then at the end."""
+    shortest = min(len(old), len(new))
+    head = 0
+    while head < shortest and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return head, tail
+
+
 def word_diff(before: str, after: str) -> str:
-    """The change as one text: kept words plain, `[-removed-]`, `{+added+}` (git's plain style)."""
+    """The change as one text: kept words plain, `[-removed-]`, `{+added+}` (git's plain style).
+
+    The words both texts start and end with are kept as they are and only the middle goes to
+    difflib (as GNU diff does): a human correction is mostly local, and the matcher's cost
+    grows with the square of the words it is given.
+    """
     old, new = _words(before), _words(after)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    parts: list[str] = []
+    head, tail = _common_ends(old, new)
+    old_mid, new_mid = old[head : len(old) - tail], new[head : len(new) - tail]
+    matcher = difflib.SequenceMatcher(None, old_mid, new_mid, autojunk=False)
+    parts: list[str] = [_render(old, 0, head)]
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            parts.append(_render(old, i1, i2))
+            parts.append(_render(old_mid, i1, i2))
             continue
-        removed = f"[-{_render(old, i1, i2)}-]" if tag in ("replace", "delete") else ""
-        added = f"{{+{_render(new, j1, j2)}+}}" if tag in ("replace", "insert") else ""
+        removed = f"[-{_render(old_mid, i1, i2)}-]" if tag in ("replace", "delete") else ""
+        added = f"{{+{_render(new_mid, j1, j2)}+}}" if tag in ("replace", "insert") else ""
         parts.append(removed + added)
+    parts.append(_render(old, len(old) - tail, len(old)))
     return _SPACED_BREAK.sub("\n", " ".join(part for part in parts if part))
 
 

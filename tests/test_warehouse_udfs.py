@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,6 +53,36 @@ def test_diffs() -> None:
         "use the [-old-]{+new+} file\nthen run {+it+}"
     )
     assert udfs.word_diff("drop these words", "drop") == "drop [-these words-]"
+
+
+_DIFF_WORDS = st.lists(st.sampled_from(["a", "b", "ab", "c", "\n"]), max_size=30)
+
+
+@settings(max_examples=300)
+@given(_DIFF_WORDS, _DIFF_WORDS)
+def test_word_diff_holds_both_texts_and_marks_only_the_change(
+    before_words: list[str], after_words: list[str]
+) -> None:
+    before, after = " ".join(before_words), " ".join(after_words)
+    diff = udfs.word_diff(before, after)
+    as_before = re.sub(
+        r"\{\+.*?\+\}", " ", re.sub(r"\[-(.*?)-\]", r" \1 ", diff, flags=re.S), flags=re.S
+    )
+    as_after = re.sub(
+        r"\[-.*?-\]", " ", re.sub(r"\{\+(.*?)\+\}", r" \1 ", diff, flags=re.S), flags=re.S
+    )
+    assert as_before.split() == before.split()
+    assert as_after.split() == after.split()
+    if udfs._words(before) == udfs._words(after):  # line breaks count as words
+        assert "[-" not in diff and "{+" not in diff
+
+
+def test_word_diff_keeps_the_common_start_and_end_unmarked() -> None:
+    before = "keep these words then an old word and the same ending here"
+    after = "keep these words then a new word and the same ending here"
+    assert udfs.word_diff(before, after) == (
+        "keep these words then [-an old-]{+a new+} word and the same ending here"
+    )
 
 
 def test_phrases_skip_stop_word_edges_and_numbers() -> None:
