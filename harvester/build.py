@@ -18,6 +18,8 @@ How the runner works (docs/warehouse.md has the analyst's view):
   query. A `-- materialized: table|temp|view` line overrides it: intermediate models read
   several times are temporary tables. The Python stages' outputs are kept as tables: they are
   the next build's caches.
+- **`-- uncompressed: a, b`** in a stored model: those columns skip DuckDB's string
+  compression (long, distinct texts cost more time to compress than the space is worth).
 - **Idempotent and atomic**: every object is `create or replace`d in a fresh database file
   next to the warehouse (`DATA/.warehouse-*.duckdb.building`), which replaces
   `DATA/warehouse.duckdb` with one rename once everything is built: an analyst never sees
@@ -131,6 +133,7 @@ class Model:
     description: str = ""
     sql: str = ""
     path: Path | None = None
+    uncompressed: tuple[str, ...] = ()
 
 
 class ModelError(RuntimeError):
@@ -148,6 +151,7 @@ _SELF_IMPORT = re.compile(
     re.I,
 )
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(\w+)\b", re.M)
+_UNCOMPRESSED = re.compile(r"^--\s*uncompressed:\s*([a-z0-9_, ]+?)\s*(?:\(.*)?$", re.M | re.I)
 
 
 def sql_references(sql: str) -> tuple[set[str], set[str]]:
@@ -171,9 +175,18 @@ def _description(sql: str) -> str:
         text = line[2:].strip()
         if not text:
             break
-        if not _MATERIALIZED.match(line):
+        if not _MATERIALIZED.match(line) and not _UNCOMPRESSED.match(line):
             lines.append(text)
     return " ".join(lines)
+
+
+def _uncompressed_columns(sql: str) -> tuple[str, ...]:
+    """The columns of a `-- uncompressed: a, b (why)` line: stored without DuckDB's string
+    compression, which for long, unique texts costs more build time than it saves space."""
+    found = _UNCOMPRESSED.search(sql)
+    if found is None:
+        return ()
+    return tuple(name.strip().lower() for name in found.group(1).split(",") if name.strip())
 
 
 def load_sql_models(models_dir: Path = MODELS_DIR) -> list[Model]:
@@ -196,6 +209,12 @@ def load_sql_models(models_dir: Path = MODELS_DIR) -> list[Model]:
                 if value not in ("view", "temp", "table"):
                     raise ModelError(f"{path}: materialized must be view, temp or table")
                 materialized = value  # type: ignore[assignment]
+            uncompressed = _uncompressed_columns(sql)
+            if uncompressed and materialized != "table":
+                raise ModelError(
+                    f"{path}: `-- uncompressed:` is for models stored as tables (marts, or "
+                    f"`-- materialized: table`); this one is a {materialized}: remove the line"
+                )
             refs, ctes = sql_references(sql)
             models.append(
                 Model(
@@ -207,6 +226,7 @@ def load_sql_models(models_dir: Path = MODELS_DIR) -> list[Model]:
                     description=_description(sql),
                     sql=sql,
                     path=path,
+                    uncompressed=uncompressed,
                 )
             )
     return models
@@ -629,6 +649,8 @@ def _run_model(con: duckdb.DuckDBPyConnection, model: Model, stage: Stage) -> No
         body = model.sql.strip().rstrip(";")
         kind = {"view": "TEMP VIEW", "temp": "TEMP TABLE", "table": "TABLE"}[model.materialized]
         statement = f"CREATE OR REPLACE {kind} {model.name} AS\n{body}"
+        if model.uncompressed:
+            statement = _create_then_insert(con, model, body)
         try:
             con.execute(statement)
         except duckdb.OutOfMemoryException:
@@ -642,6 +664,30 @@ def _run_model(con: duckdb.DuckDBPyConnection, model: Model, stage: Stage) -> No
         ) from None
     except duckdb.Error as exc:
         raise ModelError(f"model {model.name}{where} failed: {exc}") from None
+
+
+def _create_then_insert(con: duckdb.DuckDBPyConnection, model: Model, body: str) -> str:
+    """`CREATE TABLE` with the query's own column types, the `uncompressed` columns declared
+    `USING COMPRESSION uncompressed`, then `INSERT` the query (same rows, same order)."""
+    columns = [(str(row[0]), str(row[1])) for row in con.sql(f"DESCRIBE {body}").fetchall()]
+    unknown = sorted(set(model.uncompressed) - {name.lower() for name, _ in columns})
+    if unknown:
+        raise ModelError(
+            f"model {model.name} ({model.path}): `-- uncompressed:` names {', '.join(unknown)}, "
+            "which it has no column of: fix the line"
+        )
+    definitions = ", ".join(
+        f"{_quote_identifier(name)} {type_}"
+        + (" USING COMPRESSION uncompressed" if name.lower() in model.uncompressed else "")
+        for name, type_ in columns
+    )
+    return (
+        f"CREATE OR REPLACE TABLE {model.name} ({definitions});\nINSERT INTO {model.name}\n{body}"
+    )
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _run_with_one_thread(con: duckdb.DuckDBPyConnection, model: Model, statement: str) -> None:

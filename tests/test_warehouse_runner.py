@@ -345,3 +345,52 @@ def test_python_stages_run_with_fewer_gc_passes_and_restore_them(tmp_path: Path)
     assert [pq.read_table(path)["x"].to_pylist() for path in files] == [[1, 2], [3]]
     assert seen == [STAGE_GC_THRESHOLD] * 3
     assert gc.get_threshold() == before != STAGE_GC_THRESHOLD
+
+
+def _compression(data_dir: Path, table: str) -> dict[str, set[str]]:
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        found: dict[str, set[str]] = {}
+        for column, compression in con.sql(
+            "select column_name, compression from pragma_storage_info(?) "
+            "where segment_type = 'VARCHAR'",
+            params=[table],
+        ).fetchall():
+            found.setdefault(column, set()).add(compression)
+        return found
+    finally:
+        con.close()
+
+
+def test_uncompressed_columns_are_stored_without_string_compression(tmp_path: Path) -> None:
+    raw = _small(tmp_path / "data")
+    for i in range(300):  # enough repeated text that DuckDB would compress it
+        raw.comment(f"C{i + 10}", body=answer("The same long answer, said again. " * 20))
+    raw.build_result()
+    marked = _compression(tmp_path / "data", "bot_comments")
+    assert marked["body"] == {"Uncompressed"} and marked["answer_text"] == {"Uncompressed"}
+    stored = _dump(tmp_path / "data")["bot_comments"]
+    models = tmp_path / "models"
+    shutil.copytree(REPO_MODELS, models)
+    path = models / "marts" / "bot_comments.sql"
+    path.write_text(re.sub(r"^-- uncompressed:.*\n", "", path.read_text(), flags=re.M))
+    build(BuildOptions(tmp_path / "data", models_dir=models))
+    plain = _compression(tmp_path / "data", "bot_comments")
+    assert "Uncompressed" not in plain["body"]
+    assert _dump(tmp_path / "data")["bot_comments"] == stored  # same rows, same order
+
+
+def test_an_uncompressed_line_must_name_columns_of_a_stored_table(tmp_path: Path) -> None:
+    raw = _small(tmp_path / "data")
+    models = tmp_path / "models"
+    shutil.copytree(REPO_MODELS, models)
+    path = models / "marts" / "reactions.sql"
+    path.write_text("-- uncompressed: no_such_column\n" + path.read_text())
+    with pytest.raises(ModelError, match=r"reactions .*names no_such_column"):
+        build(BuildOptions(raw.data_dir, models_dir=models))
+    path.write_text(path.read_text().replace("no_such_column", "content"))
+    (models / "intermediate" / "int_reactions.sql").write_text(
+        "-- uncompressed: content\n" + (models / "intermediate" / "int_reactions.sql").read_text()
+    )
+    with pytest.raises(ModelError, match=r"int_reactions.sql: `-- uncompressed:` is for models"):
+        build(BuildOptions(raw.data_dir, models_dir=models))

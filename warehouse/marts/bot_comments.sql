@@ -1,6 +1,7 @@
 -- One row per bot comment, in its latest state: who wrote it where, what the parser read in
 -- it (dialect, plugin, answer, metadata) and the question it answers. The thread's body and
 -- URL are in `threads` (one row per thread, not repeated per comment).
+-- uncompressed: body, answer_text (long, nearly all distinct: compressing them cost 4-6 s)
 with bot_comments as not materialized (
     select * from int_bot_comments_parsed
 ),
