@@ -144,7 +144,10 @@ def _is_content(token: str) -> bool:
 
 def phrases(text: str) -> set[str]:
     """The distinct 1-3 word phrases of `text` that start and end with a content word."""
-    words = tokens(text)
+    return _token_phrases(tokens(text))
+
+
+def _token_phrases(words: Sequence[str]) -> set[str]:
     content = [_is_content(w) for w in words]
     found: set[str] = set()
     add = found.add
@@ -157,6 +160,26 @@ def phrases(text: str) -> set[str]:
             if content[end]:
                 add(" ".join(words[i : end + 1]))
     return found
+
+
+def phrase_changes(before: str, after: str) -> tuple[set[str], set[str]]:
+    """`(phrases(after) - phrases(before), phrases(before) - phrases(after))`, without
+    listing every phrase of both texts.
+
+    A phrase inside the tokens both texts start or end with is in both, so only the phrases
+    that overlap the changed middle are candidates; a candidate is in the other text exactly
+    when its tokens occur there in a row (its edges are content words wherever it occurs).
+    """
+    old, new = tokens(before), tokens(after)
+    head, tail = _common_ends(old, new)
+    return _phrases_not_in(new, head, tail, old), _phrases_not_in(old, head, tail, new)
+
+
+def _phrases_not_in(words: Sequence[str], head: int, tail: int, other: Sequence[str]) -> set[str]:
+    reach = MAX_PHRASE_WORDS - 1
+    middle = words[max(0, head - reach) : len(words) - tail + reach]
+    haystack = f" {' '.join(other)} "
+    return {phrase for phrase in _token_phrases(middle) if f" {phrase} " not in haystack}
 
 
 def compare(before: str, after: str) -> tuple[str, str, int, float]:
@@ -312,15 +335,15 @@ def diff_rows(rows: Sequence[tuple[Any, ...]], bots: BotsConfig | None = None) -
     for key, before, after in rows:
         before, after = before or "", after or ""
         diff, words, distance, similar = compare(before, after)
-        old, new = phrases(before), phrases(after)
+        added, removed = phrase_changes(before, after)
         for name, value in (
             ("pair_key", key),
             ("diff", diff),
             ("word_diff", words),
             ("edit_distance", distance),
             ("similarity", similar),
-            ("added_phrases", sorted(new - old)),
-            ("removed_phrases", sorted(old - new)),
+            ("added_phrases", sorted(added)),
+            ("removed_phrases", sorted(removed)),
         ):
             out[name].append(value)
     return pa.Table.from_pydict(out, schema=CORRECTION_DIFF_SCHEMA)

@@ -52,3 +52,14 @@ def test_every_model_is_listed() -> None:
     text = DOC.read_text()
     missing = [m.name for m in all_models() if f"`{m.name}`" not in text]
     assert missing == []
+
+
+_SQL_BLOCK = re.compile(r"^```sql\n(.*?)^```", re.M | re.S)
+
+
+def test_the_example_queries_run_on_a_built_warehouse(built: RawData) -> None:
+    queries = _SQL_BLOCK.findall(DOC.read_text())
+    assert len(queries) >= 5
+    con = connect(built.data_dir)
+    for query in queries:
+        con.sql(query.strip().rstrip(";")).fetchall()  # raises on a wrong name or column

@@ -85,6 +85,19 @@ def test_word_diff_keeps_the_common_start_and_end_unmarked() -> None:
     )
 
 
+_PHRASE_TEXT = st.lists(
+    st.sampled_from(["config", "worker", "the", "of", "2", "Deploy", "deploy,", "a"]), max_size=25
+).map(" ".join)
+
+
+@settings(max_examples=400)
+@given(_PHRASE_TEXT, _PHRASE_TEXT)
+def test_phrase_changes_are_the_set_differences_of_phrases(before: str, after: str) -> None:
+    added, removed = udfs.phrase_changes(before, after)
+    assert added == udfs.phrases(after) - udfs.phrases(before)
+    assert removed == udfs.phrases(before) - udfs.phrases(after)
+
+
 def test_phrases_skip_stop_word_edges_and_numbers() -> None:
     found = udfs.phrases("Set the rate of change in the Config file, version 2 of it.")
     assert "rate of change" in found and "config file" in found and "config" in found
