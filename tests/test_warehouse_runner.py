@@ -25,6 +25,7 @@ from harvester.build import (
     ModelError,
     Stage,
     _run_model,
+    _stored_pages,
     all_models,
     build,
     load_sql_models,
@@ -394,3 +395,27 @@ def test_an_uncompressed_line_must_name_columns_of_a_stored_table(tmp_path: Path
     )
     with pytest.raises(ModelError, match=r"int_reactions.sql: `-- uncompressed:` is for models"):
         build(BuildOptions(raw.data_dir, models_dir=models))
+
+
+def test_stage_pages_follow_the_stored_order_and_never_split_a_key() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "create table t as select k, i from (values (1, 'a'), (1, 'b'), (2, 'c'), (3, 'd'), "
+        "(3, 'e'), (3, 'f'), (null, 'g'), (4, 'h')) v(k, i)"
+    )
+    pages = list(_stored_pages(con, "t", "k", "i, k", 2))
+    assert pages == [[("a", 1), ("b", 1), ("c", 2)], [("d", 3), ("e", 3), ("f", 3), ("h", 4)]]
+    assert list(_stored_pages(con, "t", "k", "i", 10)) == [[(c,) for c in "abcdefh"]]
+    con.execute("create table unsorted as select * from (values (2, 'x'), (1, 'y')) v(k, i)")
+    with pytest.raises(ModelError, match=r"unsorted is not stored in k order .*ORDER BY k"):
+        list(_stored_pages(con, "unsorted", "k", "i", 10))
+
+
+def test_stage_pages_stream_across_arrow_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("harvester.build.PAGE_BATCH_ROWS", 7)
+    con = duckdb.connect()
+    con.execute("create table t as select i // 3 as k, i from range(100) r(i) order by k, i")
+    pages = list(_stored_pages(con, "t", "k", "i", 4))
+    assert [row[0] for page in pages for row in page] == list(range(100))
+    assert all(len({row[0] // 3 for row in page}) <= 4 for page in pages)
+    assert len(pages) == 9  # 34 keys, 4 per page
