@@ -18,8 +18,9 @@ Usage:
    generator's): `cold` reuses nothing (every body parsed: a rebuild after a parser or
    `[bots]` change), `landed` is the first build after the crawl (no previous warehouse; the
    landed parses are reused), `warm` reuses the previous warehouse (a nightly build with
-   nothing new). Prints the median wall time of `--runs` runs of each, the slowest models, and
-   the peak RSS of the build process and of its largest worker process.
+   nothing new). Prints the median wall time of `--runs` runs of each, their CPU time (the
+   build process and its workers: steadier than wall time on a shared machine), the slowest
+   models, and the peak RSS of the build process and of its largest worker process.
 """
 
 from __future__ import annotations
@@ -434,8 +435,13 @@ def run_once(
     result = build(options)
     seconds = time.perf_counter() - started
     slowest = sorted(result.models, key=lambda m: -m.seconds)[:12]
+    own, workers = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return {
         "seconds": seconds,
+        "cpu_seconds": own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "stages": result.stages,
@@ -493,10 +499,12 @@ def main() -> None:
             out = subprocess.run(command, check=True, capture_output=True, text=True)
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         times = [r["seconds"] for r in results]
+        cpu = [r["cpu_seconds"] for r in results]
         last = results[-1]
         print(
             f"{mode}: median {statistics.median(times):.1f} s over {len(times)} run(s) "
-            f"({', '.join(f'{t:.1f}' for t in times)}); peak RSS {last['peak_rss_mb']:.0f} MB "
+            f"({', '.join(f'{t:.1f}' for t in times)}); CPU (build and workers) median "
+            f"{statistics.median(cpu):.0f} s; peak RSS {last['peak_rss_mb']:.0f} MB "
             f"(largest worker {last['worker_peak_rss_mb']:.0f} MB)"
         )
         print(f"  stages (keys reused / computed): {last['stages']}")
