@@ -13,6 +13,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harvester.build import (
     MARTS,
@@ -24,6 +26,7 @@ from harvester.build import (
     Model,
     ModelError,
     Stage,
+    _run_macros,
     _run_model,
     _stored_pages,
     all_models,
@@ -419,3 +422,16 @@ def test_stage_pages_stream_across_arrow_batches(monkeypatch: pytest.MonkeyPatch
     assert [row[0] for page in pages for row in page] == list(range(100))
     assert all(len({row[0] // 3 for row in page}) <= 4 for page in pages)
     assert len(pages) == 9  # 34 keys, 4 per page
+
+
+_MACROS = duckdb.connect()
+_run_macros(_MACROS, MODELS_DIR)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=" \t\n\r\f\v\xa0\u2003ab", max_size=30))
+def test_without_whitespace_removes_what_the_regex_class_does(text: str) -> None:
+    got, expected = _MACROS.execute(
+        "select without_whitespace($1), regexp_replace($1, '\\s+', '', 'g')", [text]
+    ).fetchone() or (None, None)
+    assert got == expected

@@ -32,18 +32,20 @@ flagged as (
     select
         with_diffs.*,
         case
-            when is_usable then
-                regexp_replace(before_text, '\s+', '', 'g')
-                = regexp_replace(after_text, '\s+', '', 'g')
-        end as is_whitespace_only,
+            when is_usable then without_whitespace(before_text) = without_whitespace(after_text)
+        end as is_whitespace_only
+    from with_diffs
+),
+
+judged as (
+    select
+        flagged.*,
         case
             when is_usable then
-                regexp_replace(before_text, '\s+', '', 'g')
-                = regexp_replace(after_text, '\s+', '', 'g')
-                or edit_distance <= settings.trivial_edit_distance
+                is_whitespace_only or edit_distance <= settings.trivial_edit_distance
         end as is_trivial
-    from with_diffs
+    from flagged
     cross join settings
 )
 
-select * from flagged
+select * from judged
