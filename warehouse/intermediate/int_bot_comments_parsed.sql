@@ -7,6 +7,14 @@ parsed as not materialized (
     select * from int_parsed_bodies
 ),
 
+-- Only the parses of current bodies (1M of the 1.67M at 1M comments): the join's hash table
+-- holds fewer wide rows (4.1-4.7 s against 5.5-7.0 s, measured alone).
+current_parses as (
+    select *
+    from parsed
+    semi join bot_comments on parsed.parse_key = bot_comments.current_parse_key
+),
+
 with_parse as (
     select
         bot_comments.*,
@@ -26,7 +34,7 @@ with_parse as (
         coalesce(parsed.is_placeholder, false) as is_placeholder,
         parsed.parse_error
     from bot_comments
-    left join parsed on bot_comments.current_parse_key = parsed.parse_key
+    left join current_parses as parsed on bot_comments.current_parse_key = parsed.parse_key
 )
 
 select * from with_parse
