@@ -14,10 +14,8 @@ question_links as not materialized (
     select * from int_question_links
 ),
 
-questions as (
-    select comment_id, author_login, body, created_at
-    from int_comments
-    semi join int_question_links on int_comments.comment_id = int_question_links.question_comment_id
+questions as not materialized (
+    select * from int_questions
 ),
 
 revision_counts as not materialized (
@@ -73,7 +71,7 @@ joined as materialized (
         question_links.question_rule,
         question.author_login as question_author_login,
         question.created_at as question_created_at,
-        trim(question.body) as question_text,
+        question.question_text,
         threads.thread_kind,
         threads.title as thread_title,
         ---------- history
