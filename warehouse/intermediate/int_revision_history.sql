@@ -76,7 +76,8 @@ with_comment as (
         bot_comments.author_key,
         bot_comments.history_includes_original,
         bot_comments.history_last_edited_at,
-        bot_comments.current_body
+        bot_comments.current_body,
+        bot_comments.current_parse_key
     from all_revisions
     inner join bot_comments on all_revisions.comment_id = bot_comments.comment_id
 ),
