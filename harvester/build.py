@@ -404,7 +404,7 @@ class BuildOptions:
     models_dir: Path = MODELS_DIR
     workers: int = 1
     """Processes for the Python stages (parsing, linking, diffs, phrases); 1 runs them in
-    this process. More only pays where the machine has real cores to spare (BENCHMARKS.md)."""
+    this process. `harvester build` gives `default_workers()` unless told otherwise."""
     memory_limit: str | None = "3GB"
     """DuckDB's memory limit (it spills beyond it); None: DuckDB's own, 80% of RAM, which a
     1M-comment build fills to 10 GB (BENCHMARKS.md)."""
@@ -415,6 +415,21 @@ class BuildOptions:
     phrase_prior_docs: float = PHRASE_PRIOR_DOCS
     phrase_answers_per_label: int = PHRASE_ANSWERS_PER_LABEL
     on_progress: Callable[[ModelEvent], None] | None = None
+
+
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """`harvester build`'s worker processes when `--workers` is not given: one per CPU core
+    this process may run on, at most `MAX_DEFAULT_WORKERS`. A stage with few rows runs in the
+    build process whatever this says (`PythonStage.parallel_min`), so small builds start no
+    worker at all."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 class BuildLocked(RuntimeError):

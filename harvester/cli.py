@@ -412,8 +412,15 @@ def build(
     data: ConfigDataOpt = None,
     config: ConfigOpt = None,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, help="Processes for parsing and linking.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes for the Python stages (parsing, question links, diffs, phrases); "
+            "default: one per CPU core (at most 8). Stages with few rows run in the build "
+            "process.",
+        ),
+    ] = None,
     memory_limit: Annotated[
         str,
         typer.Option(
@@ -449,11 +456,11 @@ def build(
 
       harvester build --data /srv/harvest --config harvester.toml --json
 
-      harvester build --workers 2 --memory-limit 6GB
+      harvester build --workers 1 --memory-limit 6GB
 
       harvester build --no-cache
     """
-    from harvester.build import BuildLocked, BuildOptions, ModelError
+    from harvester.build import BuildLocked, BuildOptions, ModelError, default_workers
     from harvester.build import build as run_build
     from harvester.config import ConfigError, load_config
     from harvester.sqlcmd import build_progress, render_build
@@ -478,7 +485,7 @@ def build(
             options = BuildOptions(
                 data_dir,
                 cfg,
-                workers=workers,
+                workers=workers or default_workers(),
                 reuse_cache=not no_cache,
                 memory_limit=None if memory_limit.lower() == "none" else memory_limit,
                 on_progress=on_progress,

@@ -57,6 +57,28 @@ def test_build_no_cache_parses_everything_again(data: Path) -> None:
     assert stages["int_parsed_bodies"]["computed"] == 2  # "Fien." and "Fine." (current, bob)
 
 
+def test_build_runs_one_worker_per_core_unless_told(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harvester.build as build_module
+
+    seen: list[int] = []
+    real_build = build_module.build
+
+    def spy(options: build_module.BuildOptions) -> build_module.BuildResult:
+        seen.append(options.workers)
+        return real_build(options)
+
+    monkeypatch.setattr(build_module, "build", spy)
+    monkeypatch.setattr(build_module.os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    for extra in ([], ["--workers", "1"]):
+        result = runner.invoke(app, ["build", "--data", str(data), "--json", *extra])
+        assert result.exit_code == 0, result.output
+    assert seen == [3, 1]
+    monkeypatch.setattr(build_module.os, "sched_getaffinity", lambda pid: set(range(64)))
+    assert build_module.default_workers() == build_module.MAX_DEFAULT_WORKERS
+
+
 def test_sql_formats(data: Path) -> None:
     query = "select comment_id, score, label from feedback"
     as_json = runner.invoke(app, ["sql", query, "--data", str(data), "--format", "json"])
