@@ -18,8 +18,8 @@ all_bodies as (
     union all
     select parse_key, author_login, author_type, body
     from revisions
-    -- the current revision's text is mostly the current body, listed above already
-    where parse_key is not null and parse_key <> current_parse_key
+    -- a revision with the current body's text (most current revisions) is listed above
+    where parse_key is not null and parse_key is distinct from current_parse_key
 )
 
 select * from all_bodies
