@@ -55,6 +55,16 @@ def test_diffs() -> None:
     assert udfs.word_diff("drop these words", "drop") == "drop [-these words-]"
 
 
+_SPACES = list(" \n\r\t\x0b\x0c\x1c\x85\xa0\u2028\u3000")  # what `\s` matches, some of it
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from(["a", "b", *_SPACES]), max_size=40))
+def test_words_are_what_the_word_regex_finds(text: str) -> None:
+    assert udfs._words(text) == re.findall(r"[^\s]+|\n", text)
+    assert udfs._words("a\r\nb  c\n\n") == ["a", "\n", "b", "c", "\n", "\n"]
+
+
 _DIFF_WORDS = st.lists(st.sampled_from(["a", "b", "ab", "c", "\n"]), max_size=30)
 
 
