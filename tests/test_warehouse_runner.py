@@ -373,6 +373,11 @@ def test_uncompressed_columns_are_stored_without_string_compression(tmp_path: Pa
     raw.build_result()
     marked = _compression(tmp_path / "data", "bot_comments")
     assert marked["body"] == {"Uncompressed"} and marked["answer_text"] == {"Uncompressed"}
+    corrections = _compression(tmp_path / "data", "corrections")
+    for column in ("before_text", "after_text", "diff", "word_diff"):
+        assert corrections[column] == {"Uncompressed"}, column
+    diffs = _compression(tmp_path / "data", "int_correction_diffs")  # a Python stage's output
+    assert diffs["diff"] == diffs["word_diff"] == {"Uncompressed"}
     stored = _dump(tmp_path / "data")["bot_comments"]
     models = tmp_path / "models"
     shutil.copytree(REPO_MODELS, models)

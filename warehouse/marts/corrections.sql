@@ -1,5 +1,7 @@
 -- One row per bot comment a human edited: the bot's answer, the humans' latest text, and how
 -- far apart they are. Rules in int_correction_pairs and int_corrections.
+-- uncompressed: before_text, after_text, diff, word_diff (compressing them at the checkpoint
+-- cost a 1M build 0.6 s)
 with corrections as not materialized (
     select * from int_corrections
 ),
