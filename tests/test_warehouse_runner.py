@@ -378,6 +378,7 @@ def test_uncompressed_columns_are_stored_without_string_compression(tmp_path: Pa
         assert corrections[column] == {"Uncompressed"}, column
     diffs = _compression(tmp_path / "data", "int_correction_diffs")  # a Python stage's output
     assert diffs["diff"] == diffs["word_diff"] == {"Uncompressed"}
+    assert _compression(tmp_path / "data", "int_text_phrases")["phrases"] == {"Uncompressed"}
     stored = _dump(tmp_path / "data")["bot_comments"]
     models = tmp_path / "models"
     shutil.copytree(REPO_MODELS, models)
