@@ -691,13 +691,19 @@ def _create_then_insert(con: duckdb.DuckDBPyConnection, model: Model, body: str)
             f"model {model.name} ({model.path}): `-- uncompressed:` names {', '.join(unknown)}, "
             "which it has no column of: fix the line"
         )
-    definitions = ", ".join(
-        f"{_quote_identifier(name)} {type_}"
-        + (" USING COMPRESSION uncompressed" if name.lower() in model.uncompressed else "")
-        for name, type_ in columns
-    )
+    definitions = _column_definitions(columns, model.uncompressed)
     return (
         f"CREATE OR REPLACE TABLE {model.name} ({definitions});\nINSERT INTO {model.name}\n{body}"
+    )
+
+
+def _column_definitions(columns: Iterable[tuple[str, str]], uncompressed: Sequence[str]) -> str:
+    """`"name" TYPE, ...` for CREATE TABLE; the `uncompressed` columns (lower case) skip
+    DuckDB's compression."""
+    return ", ".join(
+        f"{_quote_identifier(name)} {type_}"
+        + (" USING COMPRESSION uncompressed" if name.lower() in uncompressed else "")
+        for name, type_ in columns
     )
 
 
@@ -900,10 +906,8 @@ class Stage:
         """Build the output of the Python stage `name`: cached rows, then the rest in pages."""
         spec = STAGES[name]
         con = self.con
-        columns = ", ".join(
-            f'"{f.name}" {_duck_type(f.type)}'
-            + (" USING COMPRESSION uncompressed" if f.name in spec.uncompressed else "")
-            for f in spec.schema
+        columns = _column_definitions(
+            ((f.name, _duck_type(f.type)) for f in spec.schema), spec.uncompressed
         )
         kind = "TABLE" if spec.key and not spec.files else "TEMP TABLE"
         con.execute(f"CREATE OR REPLACE {kind} {spec.output} ({columns})")
