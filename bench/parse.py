@@ -92,6 +92,8 @@ def adversarial(size: int) -> Iterator[tuple[str, str]]:
     yield "deep nesting", "<!-- Ubiquity - a - b - c\n" + "[" * size
     yield "lone surrogates", "\ud800<!-- Ubiquity - a - b - c\n\udfff" * (size // 30)
     yield "one-line headers", "<!-- Ubiquity - x -->" * (size // 21)
+    yield "closed invalid JSON <!--[1,-->", "<!--[1,-->" * (size // 10)
+    yield "closed invalid header JSON", "<!-- Ubiquity - a - b - c\n{-->\n" * (size // 31)
 
 
 def bench_adversarial(size: int, runs: int) -> None:

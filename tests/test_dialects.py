@@ -90,6 +90,25 @@ def test_legacy_five_field_header_with_run_url() -> None:
     assert parsed.comment_kind == "log"
 
 
+@pytest.mark.parametrize(
+    ("written", "run_url"),
+    [("undefined/actions/runs/123", "undefined/actions/runs/123"), ("undefined", None)],
+)
+def test_legacy_run_url_of_an_event_without_repository(written: str, run_url: str | None) -> None:
+    body = "@bob, any update?\n" + hidden(
+        f"Ubiquity - Followup - remindAssignees - undefined - {written}", {"taskAssignees": []}
+    )
+    parsed = bot(body)
+    assert parsed.dialect == "ubiquity-legacy-runurl"
+    assert parsed.parse_error is None
+    assert (parsed.header_class, parsed.caller, parsed.run_url) == (
+        "Followup",
+        "remindAssignees",
+        run_url,
+    )
+    assert parsed.plugin == "daemon-disqualifier"  # from the caller
+
+
 def test_legacy_json_may_contain_dashes_and_even_a_close() -> None:
     """Legacy generators do not escape: the block ends at the `-->` after the JSON value."""
     payload = {"command": "git push --force-with-lease", "note": "a --> b", "n": 1}
@@ -296,7 +315,14 @@ def test_claude_action_answer_without_json() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Thinking...", "> [!TIP]\n> Thinking...", "UbiquityOS is thinking...", "Thinking…"]
+    "text",
+    [
+        "Thinking...",
+        "> [!TIP]\n> Thinking...",
+        "UbiquityOS is thinking...",
+        "Thinking…",
+        "```diff\n+ UbiquityOS is thinking...\n```",  # the SDK's logger.ok until mid-2025
+    ],
 )
 def test_placeholders(text: str) -> None:
     parsed = bot(text)
@@ -313,6 +339,19 @@ def test_a_placeholder_paragraph_in_front_of_an_answer_is_dropped() -> None:
     parsed = bot("> [!TIP]\n> Thinking...\n\nThe real answer.")
     assert not parsed.is_placeholder
     assert parsed.answer_text == "The real answer."
+    fenced = bot("```diff\n+ UbiquityOS is thinking...\n```\n\nThe real answer.")
+    assert fenced.answer_text == "The real answer."
+    assert not bot("```diff\n+ added a line...\n```").is_placeholder
+
+
+def test_a_stray_open_in_the_answer_does_not_hide_the_block_after_it() -> None:
+    answer = "In Markdown, `<!--` starts a hidden comment; `<!-- x -->` is one."
+    body = answer + "\n\n" + hidden(f"UbiquityOS - ask - 1 - @a - {ACTIONS}", {"caller": "x"})
+    parsed = bot(body)
+    assert parsed.dialect == "ubiquityos-v2.0.1+"
+    assert parsed.plugin == "command-ask"
+    assert parsed.metadata == {"caller": "x"}
+    assert parsed.answer_text == answer
 
 
 # ---------- markers
@@ -588,6 +627,15 @@ def test_names_stay_in_step_with_the_config() -> None:
         ("https://ubiquity-os-command-ask-main.ubiquity.workers.dev", "command-ask"),
         ("https://command-wallet-development.acme.workers.dev/x", "command-wallet"),
         ("https://daemon-pricing.acme.workers.dev", "daemon-pricing"),
+        (
+            "https://dash.cloudflare.com/17b9dd0e/workers/services/view/"
+            "command-start-stop-main/production/observability/logs?granularity=0",
+            "command-start-stop",
+        ),
+        (
+            "https://dash.cloudflare.com/abc/workers/services/view/ubiquity-os-daemon-pricing",
+            "daemon-pricing",
+        ),
         ("https://console.deno.com/ubiquity-os/command-ask/observability/logs?x=1", "command-ask"),
         ("https://dash.deno.com/projects/ubiquity-os-daemon-pricing-main", "daemon-pricing"),
         ("https://text-conversation-rewards.deno.dev", "text-conversation-rewards"),
@@ -598,6 +646,22 @@ def test_names_stay_in_step_with_the_config() -> None:
 )
 def test_plugin_from_run_url(url: str | None, plugin: str | None) -> None:
     assert plugin_from_run_url(url) == plugin
+
+
+@pytest.mark.parametrize(
+    ("header", "plugin"),
+    [
+        ("Ubiquity - LLM Ground Truths and Token Usage - runPlugin - undefined", "command-ask"),
+        (
+            f"Ubiquity - GithubCommentModule - GithubCommentModule.getBodyContent - {SHA40}",
+            "text-conversation-rewards",
+        ),
+    ],
+)
+def test_legacy_classes_name_their_plugin(header: str, plugin: str) -> None:
+    parsed = bot("Answer.\n\n" + hidden(header, {"caller": "runPlugin"}))
+    assert parsed.dialect == "ubiquity-legacy"
+    assert parsed.plugin == plugin
 
 
 def test_generic_callers_name_no_plugin() -> None:

@@ -227,6 +227,10 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
     "surrogates": _repeat("\ud800<!-- Ubiquity - a - b - c\n\udfff"),
     "crlf blocks": _repeat(BLOCK.replace("\n", "\r\n")),
     "long line": lambda n: "<!-- Ubiquity - a - b - c\n" + "x" * n,
+    # each failed decode's error counts the lines before it: O(position)
+    "closed invalid token JSON": _repeat("<!--[1,-->"),
+    "closed invalid header JSON": _repeat("<!-- Ubiquity - a - b - c\n{-->\n"),
+    "opens inside an unknown comment": _repeat("<!-- note <!--[1, <!-- x "),
 }
 
 

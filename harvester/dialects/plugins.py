@@ -5,7 +5,9 @@ No header generation names the plugin (docs/ubiquity-metadata.md). In order of t
    answers; a custom dialect's configured `plugin`.
 2. The run URL, where the plugin ran:
    - GitHub Actions `https://github.com/OWNER/REPO/actions/runs/ID`: the repository name;
-   - Cloudflare `https://WORKER.ACCOUNT.workers.dev`: the worker name;
+   - Cloudflare `https://WORKER.ACCOUNT.workers.dev` or the dashboard's
+     `https://dash.cloudflare.com/ACCOUNT/workers/services/view/WORKER/...` (the SDK's run
+     URL on Workers): the worker name;
    - Deno `https://console.deno.com/ORG/APP/...`, `https://dash.deno.com/projects/APP`,
      `https://APP.deno.dev`: the app name.
    Worker and app names are deployment names: `ubiquity-os-` in front (the account's naming)
@@ -32,6 +34,8 @@ LEGACY_CLASSES: dict[str, str] = {
     "ubiquity-os-llm-response": "command-ask",
     "Assignment": "command-start-stop",  # /start's assignment table
     "Transactions": "text-conversation-rewards",  # the reward permits
+    "GithubCommentModule": "text-conversation-rewards",  # the reward table, 2024-2025
+    "LLM Ground Truths and Token Usage": "command-ask",  # its answers, late 2024
 }
 CALLERS: dict[str, str] = {
     "processCommentCallback": "command-ask",
@@ -46,7 +50,11 @@ CALLERS: dict[str, str] = {
 }
 
 _ACTIONS = re.compile(r"https?://github\.com/[^/\s]{1,100}/(?P<name>[^/\s]{1,100})/actions/runs/")
-_WORKER = re.compile(r"https?://(?P<name>[A-Za-z0-9-]{1,100})\.[A-Za-z0-9-]{1,100}\.workers\.dev\b")
+_WORKER = re.compile(
+    r"https?://(?P<name>[A-Za-z0-9-]{1,100})\.[A-Za-z0-9-]{1,100}\.workers\.dev\b"
+    r"|https?://dash\.cloudflare\.com/[^/\s]{1,100}/workers/services/view/"
+    r"(?P<view>[A-Za-z0-9-]{1,100})"
+)
 _DENO = re.compile(
     r"https?://(?:console\.deno\.com/[^/\s]{1,100}/|dash\.deno\.com/projects/)"
     r"(?P<name>[A-Za-z0-9-]{1,100})"
@@ -75,7 +83,7 @@ def plugin_from_run_url(url: str | None) -> str | None:
         return found.group("name").lower()
     found = _WORKER.match(url)
     if found:
-        return deployment_plugin(found.group("name"))
+        return deployment_plugin(found.group("name") or found.group("view"))
     found = _DENO.match(url)
     if found:
         return deployment_plugin(found.group("name") or found.group("sub"))

@@ -16,7 +16,10 @@ below a small multiple of n, whatever the body holds. Three things keep it there
   opens in there would be inside that JSON's strings), so decodes cover disjoint stretches;
 - a decode that fails without saying how far it read (nesting deeper than the recursion
   limit, an integer past Python's digit limit) switches JSON decoding off for the rest of
-  the body. No real bot writes either.
+  the body. No real bot writes either;
+- so do `MAX_JSON_FAILURES` failed decodes: each costs O(position), as the decoder's error
+  counts the lines before it (counted in `steps`), so a body of thousands of `<!--[1,-->`
+  would otherwise take quadratic time. Real bodies hold a few blocks.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ _CLOSE = re.compile("--!?>")  # the earlier of the two: a literal prefix, nothin
 _SPACE = re.compile(r"[ \t\r\n]*")
 _INLINE_SPACE = re.compile(r"[ \t]*")
 _DECODER = json.JSONDecoder()
+MAX_JSON_FAILURES = 16
 
 
 class _NextMatch:
@@ -71,13 +75,23 @@ class Decoded:
 class Scanner:
     """The body being read, with forward-only search primitives that count their work."""
 
-    __slots__ = ("_close", "_close_asked", "_newline", "body", "json_read_to", "size", "steps")
+    __slots__ = (
+        "_close",
+        "_close_asked",
+        "_newline",
+        "body",
+        "json_failures",
+        "json_read_to",
+        "size",
+        "steps",
+    )
 
     def __init__(self, body: str) -> None:
         self.body = body
         self.size = len(body)
         self.steps = 0
         self.json_read_to = 0  # the decoder has read everything before this index
+        self.json_failures = 0
         self._newline: _NextMatch | None = None  # made on first use: most bodies need none
         self._close_asked = -1  # as _NextMatch, for either close: one search finds both
         self._close: tuple[int, int] = (-1, 0)
@@ -132,13 +146,20 @@ class Scanner:
         """One JSON value starting at `pos` (see the module docstring for the guarantees)."""
         if pos < self.json_read_to:
             return Decoded(error="JSON inside an earlier block's JSON", resume=pos)
+        if self.json_failures >= MAX_JSON_FAILURES:
+            return Decoded(
+                error=f"not decoded: {MAX_JSON_FAILURES} invalid JSON values before it in "
+                "this body",
+                resume=pos,
+            )
         try:
             value, end = _DECODER.raw_decode(self.body, pos)
         except json.JSONDecodeError as exc:
             # An unterminated string is reported at its start, but was read to the body's end.
             read_to = self.size if exc.msg.startswith("Unterminated string") else exc.pos + 1
-            self.steps += read_to - pos
+            self.steps += read_to - pos + exc.pos  # the error counted the lines before exc.pos
             self.json_read_to = read_to
+            self.json_failures += 1
             return Decoded(error=self._describe(exc, pos), resume=max(exc.pos, pos))
         except (RecursionError, ValueError) as exc:
             self.steps += self.size - pos
@@ -202,8 +223,9 @@ def _closed_after(
 def scan_blocks(scan: Scanner, readers: Sequence[BlockReader]) -> list[MetadataBlock]:
     """Every block the readers recognise, in body order, in one forward pass.
 
-    An HTML comment no reader knows ends, as in HTML, at the first close after its `<!--`
-    (`<!-->` and `<!--->` close at once); it stays in the answer text.
+    An HTML comment no reader knows stays in the answer text, and the search goes on right
+    after its `<!--`, not at its close: in Markdown a `<!--` inside a code span or block is
+    text (an answer about HTML), and the bot's own block after it must still be found.
     """
     blocks: list[MetadataBlock] = []
     pos = 0
@@ -218,10 +240,7 @@ def scan_blocks(scan: Scanner, readers: Sequence[BlockReader]) -> list[MetadataB
             if block is not None:
                 break
         if block is None:
-            close, length = scan.next_close(start + 2)
-            if close < 0:
-                break
-            pos = close + length
+            pos = start + len(OPEN)
             continue
         blocks.append(block)
         pos = block.end

@@ -55,6 +55,12 @@ def _is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
+def _is_run_url(text: str) -> bool:
+    """daemon-disqualifier's RUN_URL: `${repository.html_url}/actions/runs/${runId}`, which is
+    `undefined/actions/runs/...` when the event had no repository."""
+    return _is_url(text) or "/actions/runs/" in text or field_value(text) is None
+
+
 def _instigator(text: str) -> str | None:
     return field_value(text.removeprefix("@"))
 
@@ -70,14 +76,14 @@ def legacy_fields(parts: list[str]) -> HeaderFields:
         else:
             dialect = N.UBIQUITY_LEGACY
         return HeaderFields(dialect, field_value(cls), field_value(caller), field_value(revision))
-    if len(parts) == 4 and _is_url(parts[3]):
+    if len(parts) == 4 and _is_run_url(parts[3]):
         cls, caller, revision, url = parts
         return HeaderFields(
             N.UBIQUITY_LEGACY_RUN_URL,
             field_value(cls),
             field_value(caller),
             field_value(revision),
-            run_url=url,
+            run_url=field_value(url),
         )
     return HeaderFields(
         N.UBIQUITY_UNKNOWN,
@@ -332,12 +338,19 @@ _MAX_PLACEHOLDER_CHARS = 200
 
 
 def is_placeholder_text(text: str) -> bool:
-    """`Thinking...`, `> [!TIP]\\n> Thinking...`, `UbiquityOS is thinking...` (any case, `…`)."""
+    """`Thinking...`, `> [!TIP]\\n> Thinking...`, `UbiquityOS is thinking...` (any case, `…`),
+    also as the SDK's `logger.ok` wrote it until mid-2025: a `diff` block, the line after `+ `."""
     if len(text) > _MAX_PLACEHOLDER_CHARS or ("..." not in text and "…" not in text):
         return False
     words: list[str] = []
+    in_diff = False
     for line in text.replace("…", "...").splitlines():
         line = line.strip().lstrip(">").strip()
+        if line.startswith("```"):
+            in_diff = line[3:].strip().lower() == "diff"
+            continue
+        if in_diff and line.startswith(("+", "!")):
+            line = line[1:].strip()
         if line and not _ALERT_LINE.fullmatch(line):
             words.append(line)
     return " ".join(words).strip("*_ ").lower() in _PLACEHOLDERS
