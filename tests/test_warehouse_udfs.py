@@ -52,39 +52,37 @@ def test_diffs() -> None:
     assert udfs.word_diff("use the old file\nthen run", "use the new file\nthen run it") == (
         "use the [-old-]{+new+} file\nthen run {+it+}"
     )
-    assert udfs.word_diff("drop these words", "drop") == "drop [-these words-]"
+    assert udfs.word_diff("drop these words", "drop") == "drop[- these words-]"
+    assert udfs.word_diff("a b c", "a c") == "a [-b -]c"
+    # indentation and blank lines are the after text's
+    assert udfs.word_diff("plugins:\n- uses: x", "plugins:\n  - uses: y") == (
+        "plugins:\n  - uses: [-x-]{+y+}"
+    )
+    assert udfs.word_diff("```", "```\n\nUpdate now") == "```\n\n{+Update now+}"
+    assert udfs.word_diff("a b", "a\u00a0 b") == "a\u00a0 b"  # whitespace alone: no marker
 
 
 _SPACES = list(" \n\r\t\x0b\x0c\x1c\x85\xa0\u2028\u3000")  # what `\s` matches, some of it
+_DIFF_TEXT = st.lists(st.sampled_from(["a", "b", "ab", "c", *_SPACES]), max_size=30).map("".join)
+
+
+def _drop(marked: str, keep: str) -> str:
+    """The text a word diff holds on one side: `keep` is `+` (after) or `-` (before)."""
+    removed, added = r"\[-(.*?)-\]", r"\{\+(.*?)\+\}"
+    kept, dropped = (added, removed) if keep == "+" else (removed, added)
+    return re.sub(kept, r"\1", re.sub(dropped, "", marked, flags=re.S), flags=re.S)
 
 
 @settings(max_examples=500)
-@given(st.text(alphabet=st.sampled_from(["a", "b", *_SPACES]), max_size=40))
-def test_words_are_what_the_word_regex_finds(text: str) -> None:
-    assert udfs._words(text) == re.findall(r"[^\s]+|\n", text)
-    assert udfs._words("a\r\nb  c\n\n") == ["a", "\n", "b", "c", "\n", "\n"]
-
-
-_DIFF_WORDS = st.lists(st.sampled_from(["a", "b", "ab", "c", "\n"]), max_size=30)
-
-
-@settings(max_examples=300)
-@given(_DIFF_WORDS, _DIFF_WORDS)
-def test_word_diff_holds_both_texts_and_marks_only_the_change(
-    before_words: list[str], after_words: list[str]
-) -> None:
-    before, after = " ".join(before_words), " ".join(after_words)
+@given(_DIFF_TEXT, _DIFF_TEXT)
+def test_word_diff_is_the_after_text_with_the_change_marked(before: str, after: str) -> None:
     diff = udfs.word_diff(before, after)
-    as_before = re.sub(
-        r"\{\+.*?\+\}", " ", re.sub(r"\[-(.*?)-\]", r" \1 ", diff, flags=re.S), flags=re.S
-    )
-    as_after = re.sub(
-        r"\[-.*?-\]", " ", re.sub(r"\{\+(.*?)\+\}", r" \1 ", diff, flags=re.S), flags=re.S
-    )
-    assert as_before.split() == before.split()
-    assert as_after.split() == after.split()
-    if udfs._words(before) == udfs._words(after):  # line breaks count as words
-        assert "[-" not in diff and "{+" not in diff
+    assert _drop(diff, "+") == after  # exactly, whitespace included
+    assert _drop(diff, "-").split() == before.split()  # the words, in the after text's spacing
+    if before.split() == after.split():
+        assert diff == after
+    else:
+        assert "[-" in diff or "{+" in diff
 
 
 def test_word_diff_keeps_the_common_start_and_end_unmarked() -> None:
