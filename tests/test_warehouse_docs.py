@@ -48,6 +48,22 @@ def test_documented_columns_are_the_built_columns(built: RawData, relation: str)
     assert docs[relation] == actual
 
 
+def test_every_stored_table_is_documented(built: RawData) -> None:
+    docs = documented()
+    con = connect(built.data_dir)
+    stored = [
+        r["table_name"]
+        for r in rows(con, "select table_name from duckdb_tables() where not temporary")
+    ]
+    assert {"int_question_links", "int_correction_diffs", "int_text_phrases"} <= set(stored)
+    for relation in stored:
+        assert relation in docs, f"docs/warehouse.md has no section for {relation}"
+        actual = [
+            (r["column_name"], _type(r["column_type"])) for r in rows(con, f"describe {relation}")
+        ]
+        assert docs[relation] == actual, relation
+
+
 def test_every_model_is_listed() -> None:
     text = DOC.read_text()
     missing = [m.name for m in all_models() if f"`{m.name}`" not in text]

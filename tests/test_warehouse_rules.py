@@ -266,6 +266,13 @@ def test_history_without_the_original(wh: duckdb.DuckDBPyConnection) -> None:
         False,
     )
     assert not only["is_text_missing"]
+    # without the original, revision 0 is an edit too: the bot's, in both comments
+    bot_edits = rows(
+        wh,
+        "select comment_id, bot_edits, human_edits from feedback where comment_id in "
+        "('C6', 'C7') order by comment_id",
+    )
+    assert [(r["bot_edits"], r["human_edits"]) for r in bot_edits] == [(2, 0), (1, 0)]
     # without the original, every human revision counts, and there is no bot answer before
     c8 = one(wh, "select * from corrections where comment_id = 'C8'")
     assert (c8["human_rounds"], c8["before_text"], c8["after_text"]) == (2, None, "Bob's text.")
@@ -304,7 +311,10 @@ def test_reactions_follow_the_latest_snapshot(wh: duckdb.DuckDBPyConnection) -> 
 def test_bot_reactors_and_self_reactions_do_not_count(wh: duckdb.DuckDBPyConnection) -> None:
     f = one(wh, "select * from feedback where comment_id = 'C12'")
     assert (f["thumbs_up"], f["rocket"], f["confused"], f["eyes"], f["hooray"]) == (1, 1, 1, 0, 0)
+    # the bot's reaction to its own comment is a bot reaction, not also a self reaction
     assert (f["bot_reactions"], f["self_reactions"], f["counted_reactions"]) == (3, 0, 3)
+    total = one(wh, "select count(*) as n from reactions where comment_id = 'C12'")["n"]
+    assert f["bot_reactions"] + f["self_reactions"] + f["counted_reactions"] == total
     assert f["score"] == 1.0
     flags = {
         r["reactor_login"]: (r["is_bot_reactor"], r["is_self_reaction"], r["is_counted"])

@@ -11,7 +11,7 @@ counts as (
         comment_id,
         count(*) as revision_count,
         count(*) filter (where origin = 'human' and not is_original) as human_edits,
-        count(*) filter (where origin = 'bot' and revision_index > 0) as bot_edits
+        count(*) filter (where origin = 'bot' and not is_original) as bot_edits
     from history
     group by comment_id
 )
