@@ -66,6 +66,18 @@ _SPACES = list(" \n\r\t\x0b\x0c\x1c\x85\xa0\u2028\u3000")  # what `\s` matches, 
 _DIFF_TEXT = st.lists(st.sampled_from(["a", "b", "ab", "c", *_SPACES]), max_size=30).map("".join)
 
 
+@settings(max_examples=300)
+@given(_DIFF_TEXT, st.integers(0, 40), st.integers(0, 40))
+def test_words_are_the_non_space_runs_with_their_offsets(text: str, a: int, b: int) -> None:
+    start, end = min(a, b, len(text)), min(max(a, b), len(text))
+    found = list(re.finditer(r"\S+", text[start:end]))
+    assert udfs._words(text, start, end) == (
+        [m.group() for m in found],
+        [start + m.start() for m in found],
+        [start + m.end() for m in found],
+    )
+
+
 def _drop(marked: str, keep: str) -> str:
     """The text a word diff holds on one side: `keep` is `+` (after) or `-` (before)."""
     removed, added = r"\[-(.*?)-\]", r"\{\+(.*?)\+\}"
