@@ -132,25 +132,24 @@ def word_diff(before: str, after: str) -> str:
     head, tail = _common_text_ends(before, after)
     old, old_starts, old_ends = _words(before, head, len(before) - tail)
     new, new_starts, new_ends = _words(after, head, len(after) - tail)
-    end = len(after) - tail  # after[end:] is the common end
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     parts: list[str] = []
     pos = 0  # the after text is written up to here
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue  # written with the next change, or at the end
-        at = new_starts[j1] if j1 < len(new) else end
-        if tag == "delete" and j1 == len(new) and not tail:  # at the very end: glued to the
-            start = old_ends[i1 - 1] if i1 else old_starts[i1]  # last word, with its space
-            parts += [after[pos:end], "[-", before[start : old_ends[i2 - 1]], "-]"]
-            pos = end
-            continue
-        parts.append(after[pos:at])
-        if tag == "delete":  # with the space after it, before the next word
-            stop = old_starts[i2] if i2 < len(old) else len(before) - tail
-            parts += ["[-", before[old_starts[i1] : stop], "-]"]
+        if tag == "delete":
+            if j1 < len(new):  # before the next word, with the space after it
+                at, start, stop = new_starts[j1], old_starts[i1], old_starts[i2]
+            elif i1 and j1:  # after the last word, with the space before it
+                at, start, stop = new_ends[j1 - 1], old_ends[i1 - 1], old_ends[i2 - 1]
+            else:  # every word of the middle went
+                at, start, stop = head, old_starts[i1], old_ends[i2 - 1]
+            parts += [after[pos:at], "[-", before[start:stop], "-]"]
             pos = at
             continue
+        at = new_starts[j1]
+        parts.append(after[pos:at])
         if tag == "replace":
             parts += ["[-", before[old_starts[i1] : old_ends[i2 - 1]], "-]"]
         parts += ["{+", after[at : new_ends[j2 - 1]], "+}"]
