@@ -54,6 +54,9 @@ from harvester.search_discovery import (
 from harvester.state import DataLock, RunLog, Watermarks, new_run_id, repo_scope
 
 log = logging.getLogger(__name__)
+FATAL = (AuthError, BudgetExhausted)
+"""Failures that end the whole run; any other failure of one org, repo or comment is an error
+of the run (status `partial`) and the rest goes on."""
 
 # Page sizes to start from (`first` of every connection the packer asks; `ids` per `nodes`
 # list; `first` of searches). A page's size does not change its price, only its nodes; the
@@ -189,7 +192,7 @@ class _Crawl:
         }
         self.errors: list[str] = []
         self.packer = Packer(gov, ids_per_list=gov.pages.get(PACKED_QUERY, "ids"))
-        self.hydrator = Hydrator(self.packer, self._land_snapshot, self._now)
+        self.hydrator = Hydrator(self.packer, self._land_snapshot, self._now, fatal=FATAL)
         self.budget = ThreadBudget(options.thread_budget)
         self.pending: list[_Pending] = []
         self.known: dict[str, KnownComment] = {}
@@ -213,9 +216,24 @@ class _Crawl:
         if self.o.on_progress:
             self.o.on_progress(what, {**self.counts, "points": self.gov.stats.points, **extra})
 
+    async def _org_repos(self, org: str) -> list[dict[str, Any]]:
+        """An org's repositories; none (and an error: the run ends partial) when listing them
+        kept failing, so that the other orgs are still crawled."""
+        try:
+            return await org_repos(self.packer, org)
+        except FATAL:
+            raise
+        except Exception as exc:
+            self._fail(f"org {org}: listing its repositories failed: {exc}")
+            return []
+
+    def _fail(self, message: str) -> None:
+        self.errors.append(message)
+        log.warning("%s", message)
+
     async def repos(self) -> list[tuple[str, str]]:
         found: dict[str, tuple[str, str]] = {}
-        listed = await asyncio.gather(*(org_repos(self.packer, org) for org in self.source.orgs))
+        listed = await asyncio.gather(*(self._org_repos(org) for org in self.source.orgs))
         for org, nodes in zip(self.source.orgs, listed, strict=True):
             for node in nodes:
                 nwo = str(node.get("nameWithOwner") or f"{org}/{node['name']}")
@@ -350,6 +368,11 @@ class _Crawl:
         except SearchOverflow as exc:
             log.warning("search cannot cover %s (%s): listing its repositories instead", org, exc)
             return False
+        except FATAL:
+            raise
+        except Exception as exc:  # its watermark stays: the next run searches it again
+            self._fail(f"org {org}: search discovery failed: {exc}")
+            return True
         self.pending.append(_Pending(scope, result.mark or since or EPOCH, self.hydrator.seq + 1))
         self._progress("org", org=org)
         return True
@@ -373,6 +396,7 @@ class _Crawl:
             raise
         await rehydrate
         await self.checkpoint(force=True)
+        self.errors.extend(self.hydrator.failures)
 
     async def _discover(self) -> None:
         if self.o.discovery == "search":
@@ -400,7 +424,7 @@ class _Crawl:
             async with slots:
                 try:
                     await self.crawl_repo(owner, name)
-                except (AuthError, BudgetExhausted):
+                except FATAL:
                     raise
                 except Exception as exc:  # a repo's failure must not stop the others
                     failures.append(f"{owner}/{name}: {exc}")
@@ -424,9 +448,15 @@ class _Crawl:
         todo = [cid for cid, k in known.items() if self.is_recent(k) or self.o.sweep_known]
         for start in range(0, len(todo), REHYDRATE_CHUNK):
             batch = todo[start : start + REHYDRATE_CHUNK]
-            nodes = await asyncio.gather(
-                *(self.packer.fetch(Unit.of("CommentSummariesUnit", id=cid)) for cid in batch)
-            )
+            try:
+                nodes = await asyncio.gather(
+                    *(self.packer.fetch(Unit.of("CommentSummariesUnit", id=cid)) for cid in batch)
+                )
+            except FATAL:
+                raise
+            except Exception as exc:  # these keep their last snapshot; the next run re-reads
+                self._fail(f"re-reading {len(batch)} known bot comments failed: {exc}")
+                continue
             for node in nodes:
                 if not node:
                     continue  # deleted since: its last snapshot stays the truth

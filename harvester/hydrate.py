@@ -8,6 +8,7 @@ lists longer than a page are paged to the end per comment, also as units.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,8 @@ from typing import Any
 
 from harvester.discover import BotComment
 from harvester.packer import Packer, Unit
+
+log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 MAX_NODE_RETRIES = 3
@@ -124,6 +127,11 @@ class Hydrator:
     seq: int = 0
     _numbers: dict[str, int] = field(default_factory=dict)  # queued or in flight
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    failures: list[str] = field(default_factory=list)
+    """Comments whose hydration kept failing. They stay unfinished, so no watermark moves past
+    them this run, and the next run hydrates them."""
+    fatal: tuple[type[BaseException], ...] = ()
+    """Exceptions that end the run instead (auth, budget): raised by `finish`."""
 
     async def add(self, item: BotComment) -> None:
         if item.comment_id in self.seen:
@@ -165,13 +173,22 @@ class Hydrator:
 
     async def _hydrate(self, item: BotComment) -> None:
         kind = KIND_BY_NEED[(item.needs_reactors, item.needs_edits)]
-        node = await self.packer.fetch(Unit.of(kind, id=item.comment_id))
-        self.stats.batches += 1
-        fetched_at = self.now()
-        if node is None:
+        try:
+            node = await self.packer.fetch(Unit.of(kind, id=item.comment_id))
+            self.stats.batches += 1
+            fetched_at = self.now()
+            snapshot = None
+            if node is not None:
+                snapshot = await self._complete(item, node, item.needs_reactors, item.needs_edits)
+        except self.fatal:
+            raise
+        except Exception as exc:
+            self.failures.append(f"hydrating {item.comment_id} failed: {exc}")
+            log.warning("%s", self.failures[-1])
+            return
+        if snapshot is None:
             self.stats.missing += 1
         else:
-            snapshot = await self._complete(item, node, item.needs_reactors, item.needs_edits)
             self.land(snapshot, fetched_at)
             self.stats.hydrated += 1
         self._numbers.pop(item.comment_id, None)

@@ -98,6 +98,23 @@ async def test_with_injected_faults_the_data_is_the_same(tmp_path: Path) -> None
     assert 0 <= extra <= fired, (clean_stats["points_charged"], faulty_stats["points_charged"])
 
 
+async def test_a_query_that_keeps_failing_ends_the_run_partial_not_crashed(
+    tmp_path: Path,
+) -> None:
+    """Every request times out: the orgs' listings give up after their retries. The run ends
+    `partial` with the reasons, moves no watermark, and the next run gets everything."""
+    world = _world()
+    export_truth(world, tmp_path / "truth")
+    failed, _ = await _crawl(world, tmp_path / "data", faults="504=1.0")
+    assert failed.status == "partial"
+    assert failed.errors and all("listing its repositories failed" in e for e in failed.errors)
+    assert len(failed.errors) == len(world.orgs)
+    assert Watermarks(tmp_path / "data").items() == {}
+    again, _ = await _crawl(world, tmp_path / "data")
+    assert again.status == "ok", again.errors
+    assert_matches_truth(tmp_path / "data", tmp_path / "truth")
+
+
 async def test_partial_answers_never_lose_or_fake_data(tmp_path: Path) -> None:
     """Resource-limit answers null objects deep inside nodes; nothing of them may land."""
     world = _world("small", 2)
