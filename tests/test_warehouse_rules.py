@@ -167,6 +167,15 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConn
             edit("alice", "User", "Use the configs.", 5),
         ],
     )
+    # the bot edited its comment after the last listing: only the hydration saw it
+    raw.comment("C18", body="Old.", minute=1)
+    raw.snapshot(
+        "C18",
+        edits=[edit(BOT, "Bot", "Old.", 1), edit(BOT, "Bot", "New.", 90)],
+        body="New.",
+        updated=90,
+        crawled=10_001,
+    )
     # a human comment in the thread is not a bot comment
     raw.comment("H1", author="erin", author_type="User", body="Thanks!", minute=200)
     con = raw.build()
@@ -277,6 +286,13 @@ def test_history_without_the_original(wh: duckdb.DuckDBPyConnection) -> None:
     c8 = one(wh, "select * from corrections where comment_id = 'C8'")
     assert (c8["human_rounds"], c8["before_text"], c8["after_text"]) == (2, None, "Bob's text.")
     assert not c8["is_usable"]
+
+
+def test_updated_at_is_the_later_of_listing_and_hydration(wh: duckdb.DuckDBPyConnection) -> None:
+    c18 = one(wh, "select * from bot_comments where comment_id = 'C18'")
+    assert (c18["body"], c18["updated_at"], c18["last_edited_at"]) == ("New.", at(90), at(90))
+    c9 = one(wh, "select updated_at from bot_comments where comment_id = 'C9'")
+    assert c9["updated_at"] == at(0)  # no hydration time: the listing's
 
 
 def test_a_comment_never_edited_has_one_revision(wh: duckdb.DuckDBPyConnection) -> None:

@@ -170,6 +170,7 @@ class RawData:
         includes_created_edit: bool | None = None,
         run_id: str = "r1",
         crawled: float = 10_000,
+        updated: float | None = None,
     ) -> None:
         """One hydration of a comment: its complete reaction and edit sets."""
         if includes_created_edit is None:
@@ -185,6 +186,7 @@ class RawData:
                     "includes_created_edit": includes_created_edit,
                     "last_edited_at": newest,
                     "body": body,
+                    "updated_at": None if updated is None else at(updated),
                 },
             )
         )

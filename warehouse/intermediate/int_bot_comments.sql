@@ -1,6 +1,7 @@
 -- Bot comments (the crawler's decision: a Bot author, a recognised header or a configured
 -- login) with their latest snapshot. The current body is the one of the later of the two
--- observations (the comment row of discovery, the snapshot of hydration).
+-- observations (the comment row of discovery, the snapshot of hydration). `updated_at` is the
+-- later of the two: a bot's own edit does not bump the thread, so discovery may not see it.
 -- materialized: temp (read by most models)
 with comments as not materialized (
     select * from int_comments
@@ -16,7 +17,8 @@ bot_comments as (
 
 with_snapshot as (
     select
-        bot_comments.* exclude (body),
+        bot_comments.* exclude (body, updated_at),
+        greatest(bot_comments.updated_at, snapshots.updated_at) as updated_at,
         snapshots.crawled_at as hydrated_at,
         snapshots.run_id as hydrated_run_id,
         snapshots.edit_count as snapshot_edit_count,
