@@ -420,8 +420,20 @@ def test_phrase_weights_from_corrections_and_rated_answers(tmp_path: Path) -> No
         )
     raw.comment("G1", body=answer("The ubiquity os config holds the payout threshold."), minute=20)
     raw.snapshot("G1", reactions=[reaction("bob", "HEART"), reaction("carol", "THUMBS_UP")])
+    # liked, but the bot's own revision was deleted from history: its text is the human's
+    raw.comment("G2", body=answer("Zebra crossings need painted stripes."), minute=30)
+    raw.snapshot(
+        "G2",
+        edits=[
+            edit(BOT, "Bot", "Gone.", 30, deleted=True),
+            edit("alice", "User", answer("Zebra crossings need painted stripes."), 31),
+        ],
+        reactions=[reaction("bob", "HEART"), reaction("carol", "ROCKET")],
+    )
     con = raw.build()
+    assert one(con, "select label from feedback where comment_id = 'G2'")["label"] == "positive"
     weights = {r["phrase"]: r for r in rows(con, "select * from phrase_weights")}
+    assert not any("zebra" in phrase for phrase in weights)  # a human's text, not the bot's
     added, removed = weights["ubiquity os config"], weights["legacy yaml file"]
     assert (added["added"], added["removed"], added["n"]) == (3, 0, 3)
     assert (removed["removed"], removed["rated_bad"], removed["n"]) == (3, 3, 3)

@@ -28,7 +28,11 @@ rated_answers as (
         answers.repo,
         answers.comment_id,
         feedback.label,
-        coalesce(corrections.before_text, answers.answer_text) as text,
+        -- a corrected answer's current text is the human's: the bot's is the before text
+        case
+            when corrections.comment_id is null then answers.answer_text
+            else corrections.before_text
+        end as text,
         row_number() over (
             partition by answers.org, answers.repo, feedback.label
             order by answers.created_at desc, answers.comment_id desc
@@ -36,7 +40,10 @@ rated_answers as (
     from answers
     inner join feedback on answers.comment_id = feedback.comment_id
     left join corrections on answers.comment_id = corrections.comment_id
-    where feedback.label in ('positive', 'negative')
+    where
+        feedback.label in ('positive', 'negative')
+        -- a human replaced the bot's text, and its own revisions are gone: no bot text
+        and (corrections.comment_id is null or corrections.before_text is not null)
 ),
 
 recent_rated_answers as (
