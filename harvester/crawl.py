@@ -40,7 +40,7 @@ from harvester.discover import (
     walk_pulls,
 )
 from harvester.governor import BudgetExhausted, Governor, PageSizes
-from harvester.hydrate import Hydrator, Snapshot
+from harvester.hydrate import Hydrator, Snapshot, tombstone
 from harvester.land import Lander, table_dir
 from harvester.packer import QUERY_NAME as PACKED_QUERY
 from harvester.packer import Packer, Unit
@@ -189,6 +189,7 @@ class _Crawl:
             "unchanged": 0,
             "threads_unchanged": 0,
             "repos_unchanged": 0,
+            "deleted": 0,
         }
         self.errors: list[str] = []
         self.packer = Packer(gov, ids_per_list=gov.pages.get(PACKED_QUERY, "ids"))
@@ -457,9 +458,11 @@ class _Crawl:
             except Exception as exc:  # these keep their last snapshot; the next run re-reads
                 self._fail(f"re-reading {len(batch)} known bot comments failed: {exc}")
                 continue
-            for node in nodes:
-                if not node:
-                    continue  # deleted since: its last snapshot stays the truth
+            for cid, node in zip(batch, nodes, strict=True):
+                if not node:  # deleted since (or no longer visible): a tombstone ends it
+                    self.counts["deleted"] += 1
+                    self._land_snapshot(tombstone(cid), self._now())
+                    continue
                 if not self.needs_hydration(node):
                     self.counts["unchanged"] += 1
                     continue
@@ -533,7 +536,8 @@ def _glob(data_dir: Path, table: str) -> str | None:
 def known_bot_comments(
     data_dir: Path, scope: tuple[tuple[str, ...], tuple[str, ...]]
 ) -> dict[str, KnownComment]:
-    """Bot comments landed by earlier runs within a source's scope, with their latest state."""
+    """Bot comments landed by earlier runs within a source's scope, with their latest state
+    (those whose latest snapshot is a tombstone are gone: not asked about again)."""
     comments, hydrations = _glob(data_dir, "comments"), _glob(data_dir, "hydrations")
     if comments is None or hydrations is None:
         return {}
@@ -556,10 +560,18 @@ def known_bot_comments(
             """,
             [comments, list(orgs), list(repos)],
         )
+        columns = {
+            str(row[0])
+            for row in con.execute(
+                "describe select * from read_parquet(?, union_by_name = true)", [hydrations]
+            ).fetchall()
+        }
+        deleted = "coalesce(is_deleted, false)" if "is_deleted" in columns else "false"
         con.execute(
-            """
+            f"""
             create temp table latest as
-            select comment_id, crawled_at, run_id, last_edited_at from read_parquet(?)
+            select comment_id, crawled_at, run_id, last_edited_at, {deleted} as is_deleted
+            from read_parquet(?, union_by_name = true)
             qualify row_number() over (partition by comment_id
                                        order by crawled_at desc, run_id desc) = 1
             """,
@@ -581,7 +593,8 @@ def known_bot_comments(
         out: dict[str, KnownComment] = {}
         for cid, created, activity, edited in con.execute(
             "select b.comment_id, epoch(b.created_at), epoch(b.activity), epoch(h.last_edited_at) "
-            "from bot b left join latest h using (comment_id) order by b.comment_id"
+            "from bot b left join latest h using (comment_id) "
+            "where not coalesce(h.is_deleted, false) order by b.comment_id"
         ).fetchall():
             fingerprint = (
                 _utc(edited).isoformat() if edited is not None else None,

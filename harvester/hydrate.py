@@ -93,7 +93,18 @@ def hydration_row(node: dict[str, Any], reactions: int, edits: int) -> Row:
         "last_edited_at": node.get("lastEditedAt"),
         "body": node.get("body"),
         "updated_at": node.get("updatedAt"),
+        # minimizing a comment does not bump its thread: only hydrations see it happen
+        "is_minimized": node.get("isMinimized"),
+        "minimized_reason": node.get("minimizedReason"),
+        "is_deleted": False,
     }
+
+
+def tombstone(comment_id: str) -> Snapshot:
+    """A comment that is gone (its node is null): no reactions, no edits, `is_deleted`. As the
+    latest snapshot it takes the comment out of the warehouse."""
+    row: Row = {"reaction_count": 0, "edit_count": 0, "is_deleted": True}
+    return Snapshot(comment_id, [], [], row)
 
 
 def empty_snapshot(item: BotComment) -> Snapshot:
@@ -188,6 +199,7 @@ class Hydrator:
             return
         if snapshot is None:
             self.stats.missing += 1
+            self.land(tombstone(item.comment_id), fetched_at)
         else:
             self.land(snapshot, fetched_at)
             self.stats.hydrated += 1

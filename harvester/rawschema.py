@@ -115,6 +115,9 @@ HYDRATIONS = _schema(
     ("last_edited_at", TS),
     ("body", S),
     ("updated_at", TS),
+    ("is_minimized", B),
+    ("minimized_reason", S),
+    ("is_deleted", B),  # a tombstone: the comment was gone (a null node) at crawled_at
 )
 
 RUNS = _schema(

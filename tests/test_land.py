@@ -131,6 +131,9 @@ def test_schemas_use_utc_microsecond_timestamps_and_string_ids() -> None:
         "last_edited_at",
         "body",
         "updated_at",
+        "is_minimized",
+        "minimized_reason",
+        "is_deleted",
     ]
 
 

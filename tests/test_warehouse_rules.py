@@ -176,6 +176,16 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConn
         updated=90,
         crawled=10_001,
     )
+    # deleted after its first hydration: the next run's tombstone takes it out
+    raw.comment("C19", body="Soon gone.", minute=2)
+    raw.snapshot("C19", reactions=[reaction("bob", "THUMBS_UP")], edits=[edit(BOT, "Bot", "x", 2)])
+    raw.snapshot("C19", run_id="r2", crawled=20_000, is_deleted=True)
+    # a tombstone older than the latest listing (the node was only invisible for a while)
+    raw.comment("C20", body="Back again.", minute=3)
+    raw.snapshot("C20", is_deleted=True, crawled=9_000)
+    # minimized after the last listing: only the hydration saw it
+    raw.comment("C21", body="Outdated answer.", minute=4)
+    raw.snapshot("C21", crawled=10_001, is_minimized=True, minimized_reason="outdated")
     # a human comment in the thread is not a bot comment
     raw.comment("H1", author="erin", author_type="User", body="Thanks!", minute=200)
     con = raw.build()
@@ -293,6 +303,23 @@ def test_updated_at_is_the_later_of_listing_and_hydration(wh: duckdb.DuckDBPyCon
     assert (c18["body"], c18["updated_at"], c18["last_edited_at"]) == ("New.", at(90), at(90))
     c9 = one(wh, "select updated_at from bot_comments where comment_id = 'C9'")
     assert c9["updated_at"] == at(0)  # no hydration time: the listing's
+
+
+def test_a_deleted_bot_comment_leaves_every_mart(wh: duckdb.DuckDBPyConnection) -> None:
+    for mart in ("bot_comments", "revisions", "reactions", "feedback", "corrections"):
+        assert rows(wh, f"select * from {mart} where comment_id = 'C19'") == [], mart
+    for mart in ("bot_comments", "revisions", "feedback"):  # listed after its tombstone
+        assert rows(wh, f"select comment_id from {mart} where comment_id = 'C20'"), mart
+    threads = one(wh, "select bot_comment_count from threads where thread_id = 'T1'")
+    listed = one(wh, "select count(*) as n from bot_comments where thread_id = 'T1'")
+    assert threads["bot_comment_count"] == listed["n"]
+
+
+def test_minimizing_seen_by_a_hydration(wh: duckdb.DuckDBPyConnection) -> None:
+    c21 = one(wh, "select * from bot_comments where comment_id = 'C21'")
+    assert (c21["is_minimized"], c21["minimized_reason"]) == (True, "outdated")
+    c9 = one(wh, "select * from bot_comments where comment_id = 'C9'")
+    assert (c9["is_minimized"], c9["minimized_reason"]) == (False, None)
 
 
 def test_a_comment_never_edited_has_one_revision(wh: duckdb.DuckDBPyConnection) -> None:

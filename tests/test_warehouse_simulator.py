@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -16,7 +17,9 @@ from harvester.auth import StaticToken
 from harvester.build import MARTS, BuildOptions, build
 from harvester.clock import FakeClock
 from harvester.config import DEFAULT_BOT_LOGINS, config_from_mapping
-from harvester.crawl import CrawlOptions, Source, run_crawl
+from harvester.crawl import CrawlOptions, Source, known_bot_comments, run_crawl
+from harvester.simulator.model import World
+from harvester.simulator.resolvers import node_id
 from harvester.simulator.server import Simulator, SimulatorSettings
 from harvester.simulator.truth import export_truth
 from harvester.simulator.world import WorldSpec, generate_world
@@ -260,3 +263,54 @@ def test_the_landed_parses_build_the_same_warehouse_as_a_full_parse(
     finally:
         ours.close()
         theirs.close()
+
+
+async def _crawl_nights(root: Path, change: Callable[[World], None]) -> World:
+    """Crawl a tiny world, apply `change` to it a day later, crawl again (re-reading every
+    known bot comment, as the recent window does)."""
+    world = generate_world(WorldSpec.preset("tiny", 5))
+    clock = FakeClock(start=world.now + 60)
+    for night in range(2):
+        if night:
+            change(world)
+            world.version += 1
+            clock.advance(86_400)
+        async with Simulator(world, SimulatorSettings(seed=7), clock=clock) as sim:
+            options = CrawlOptions(
+                data_dir=root / "data",
+                endpoint=sim.url,
+                sources=[Source(StaticToken("t"), orgs=tuple(o.login for o in world.orgs))],
+                clock=clock,
+                rehydrate_days=36_500,
+            )
+            result = await run_crawl(options)
+        assert result.status == "ok", result.errors
+    return world
+
+
+def test_deleted_and_minimized_bot_comments_after_the_next_night(tmp_path: Path) -> None:
+    picked: dict[str, str] = {}
+
+    def change(world: World) -> None:
+        bots = [c for c in world.comments if c.author and c.author.typename == "Bot"]
+        gone = next(c for c in bots if c.reactions and not c.deleted and not c.is_minimized)
+        hidden = next(c for c in bots if c is not gone and not c.deleted and not c.is_minimized)
+        gone.deleted = True
+        hidden.is_minimized, hidden.minimized_reason = True, "OUTDATED"
+        picked.update(gone=node_id(gone), hidden=node_id(hidden))
+
+    world = asyncio.run(_crawl_nights(tmp_path, change))
+    build(BuildOptions(tmp_path / "data", CONFIG))
+    con = connect(tmp_path / "data")
+    for mart in ("bot_comments", "reactions", "feedback", "revisions"):
+        assert _q(con, f"select 1 from {mart} where comment_id = '{picked['gone']}'") == [], mart
+    (hidden,) = _q(
+        con,
+        "select is_minimized, minimized_reason from bot_comments "
+        f"where comment_id = '{picked['hidden']}'",
+    )
+    assert hidden == {"is_minimized": True, "minimized_reason": "OUTDATED"}
+    # the crawler asks no more about a comment it found gone
+    orgs = tuple(o.login.lower() for o in world.orgs)
+    known = known_bot_comments(tmp_path / "data", (orgs, ()))
+    assert picked["hidden"] in known and picked["gone"] not in known

@@ -171,8 +171,10 @@ class RawData:
         run_id: str = "r1",
         crawled: float = 10_000,
         updated: float | None = None,
+        **hydration: Any,
     ) -> None:
-        """One hydration of a comment: its complete reaction and edit sets."""
+        """One hydration of a comment: its complete reaction and edit sets (`hydration`: more
+        `hydrations` columns, e.g. `is_deleted=True` for a tombstone)."""
         if includes_created_edit is None:
             includes_created_edit = bool(edits)
         newest = max((e["edited_at"] for e in edits), default=None)
@@ -187,6 +189,7 @@ class RawData:
                     "last_edited_at": newest,
                     "body": body,
                     "updated_at": None if updated is None else at(updated),
+                    **hydration,
                 },
             )
         )

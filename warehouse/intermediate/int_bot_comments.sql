@@ -1,7 +1,9 @@
 -- Bot comments (the crawler's decision: a Bot author, a recognised header or a configured
 -- login) with their latest snapshot. The current body is the one of the later of the two
 -- observations (the comment row of discovery, the snapshot of hydration). `updated_at` is the
--- later of the two: a bot's own edit does not bump the thread, so discovery may not see it.
+-- later of the two: a bot's own edit does not bump the thread, so discovery may not see it;
+-- nor does minimizing it. A comment whose latest snapshot is a tombstone (the crawler found it
+-- gone) and that no later listing saw is left out: it was deleted.
 -- materialized: temp (read by most models)
 with comments as not materialized (
     select * from int_comments
@@ -17,8 +19,18 @@ bot_comments as (
 
 with_snapshot as (
     select
-        bot_comments.* exclude (body, updated_at),
+        bot_comments.* exclude (body, updated_at, is_minimized, minimized_reason),
         greatest(bot_comments.updated_at, snapshots.updated_at) as updated_at,
+        case
+            when snapshots.is_minimized is not null and snapshots.crawled_at >= bot_comments.crawled_at
+                then snapshots.is_minimized
+            else bot_comments.is_minimized
+        end as is_minimized,
+        case
+            when snapshots.is_minimized is not null and snapshots.crawled_at >= bot_comments.crawled_at
+                then snapshots.minimized_reason
+            else bot_comments.minimized_reason
+        end as minimized_reason,
         snapshots.crawled_at as hydrated_at,
         snapshots.run_id as hydrated_run_id,
         snapshots.edit_count as snapshot_edit_count,
@@ -38,6 +50,7 @@ with_snapshot as (
         end as history_last_edited_at
     from bot_comments
     left join snapshots on bot_comments.comment_id = snapshots.comment_id
+    where not coalesce(snapshots.is_deleted and snapshots.crawled_at >= bot_comments.crawled_at, false)
 ),
 
 with_parse_key as (

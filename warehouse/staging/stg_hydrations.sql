@@ -14,6 +14,10 @@ renamed as (
         edit_count,
         includes_created_edit,
         body,
+        is_minimized,
+        minimized_reason,
+        -- landed before tombstones existed: a hydration that found the comment
+        coalesce(is_deleted, false) as is_deleted,
         ---------- timestamps
         last_edited_at,
         updated_at,
