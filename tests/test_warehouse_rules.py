@@ -186,6 +186,8 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConn
     # minimized after the last listing: only the hydration saw it
     raw.comment("C21", body="Outdated answer.", minute=4)
     raw.snapshot("C21", crawled=10_001, is_minimized=True, minimized_reason="outdated")
+    # edited, listed, but not hydrated yet (a killed crawl): its history is unknown
+    raw.comment("C22", body="Edited body.", minute=5, last_edited=6, includes_created_edit=True)
     # a human comment in the thread is not a bot comment
     raw.comment("H1", author="erin", author_type="User", body="Thanks!", minute=200)
     con = raw.build()
@@ -320,6 +322,13 @@ def test_minimizing_seen_by_a_hydration(wh: duckdb.DuckDBPyConnection) -> None:
     assert (c21["is_minimized"], c21["minimized_reason"]) == (True, "outdated")
     c9 = one(wh, "select * from bot_comments where comment_id = 'C9'")
     assert (c9["is_minimized"], c9["minimized_reason"]) == (False, None)
+
+
+def test_an_edited_comment_not_hydrated_yet_has_no_original(
+    wh: duckdb.DuckDBPyConnection,
+) -> None:
+    (only,) = revisions_of(wh, "C22")
+    assert (only["body"], only["is_current"], only["is_original"]) == ("Edited body.", True, False)
 
 
 def test_a_comment_never_edited_has_one_revision(wh: duckdb.DuckDBPyConnection) -> None:

@@ -95,8 +95,10 @@ classified as (
         end as origin,
         deleted_at is not null as is_deleted,
         revision_index = revision_count - 1 as is_current,
+        -- without its edit history (not hydrated yet), an edited comment's one revision is its
+        -- current body, not the original
         revision_index = 0 and (
-            history_includes_original
+            (from_edit_history and history_includes_original)
             or (not from_edit_history and history_last_edited_at is null)
         ) as is_original
     from with_comment
