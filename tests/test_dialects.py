@@ -520,6 +520,24 @@ def test_lone_surrogates_are_replaced_in_the_answer() -> None:
     parsed.answer_text.encode("utf-8")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<!-- Ubiquity - undefined -  - undefined\n{"caller": "a\\ud800b"}\n-->',  # JSON escape
+        '<!-- Ubiquity - C\ud800 - x\udfff - abc\n{"caller": "y"}\n-->',
+        "<!-- UbiquityOS - c - v - @a\ud800 - https://x\ud800\n{}\n-->",
+        "<!-- Ubiquity - a - b\ud800",  # in the parse error
+    ],
+)
+def test_lone_surrogates_never_reach_a_stored_field(body: str) -> None:
+    """Parquet and DuckDB need valid UTF-8: one surrogate in a field failed the whole page."""
+    parsed = bot(body)
+    assert parsed.is_bot_output
+    for value in parsed.to_record().values():
+        if isinstance(value, str):
+            value.encode("utf-8")  # raises on a lone surrogate
+
+
 def test_crlf_bodies_after_a_browser_edit() -> None:
     body = hidden(f"UbiquityOS - ask - 1 - @a - {ACTIONS}", {"k": 1}).replace("\n", "\r\n")
     parsed = bot("Edited answer.\r\n\r\n" + body)

@@ -204,23 +204,26 @@ def _parse(
         plugin=plugin,
     )
     errors = tuple(dict.fromkeys(block.error for block in found if block.error))
+    # Header fields are slices of the body: they hold a lone surrogate only when it does. The
+    # caller may come from the JSON, where a `\ud800` escape makes one in a clean body.
+    clean = _storable_or_none if _has_surrogate(scan.body) else _same
     return ParsedComment(
         dialect=dialect,
         is_bot_output=is_bot_output,
-        plugin=plugin,
+        plugin=clean(plugin),
         comment_kind=kind,
         answer_text=_storable(answer),
-        header_name=primary.header_name if primary else None,
-        header_class=primary.header_class if primary else None,
-        caller=_caller(primary),
-        version=primary.version if primary else None,
-        instigator=primary.instigator if primary else None,
-        run_url=primary.run_url if primary else None,
+        header_name=clean(primary.header_name) if primary else None,
+        header_class=clean(primary.header_class) if primary else None,
+        caller=_storable_or_none(_caller(primary)),
+        version=clean(primary.version) if primary else None,
+        instigator=clean(primary.instigator) if primary else None,
+        run_url=clean(primary.run_url) if primary else None,
         metadata=primary.metadata if primary else None,
         blocks=metadata_blocks,
         markers=markers,
         is_placeholder=placeholder,
-        parse_error=_joined(errors),
+        parse_error=clean(_joined(errors)),
     )
 
 
@@ -409,6 +412,22 @@ def _joined(errors: tuple[str, ...]) -> str | None:
         return None
     text = "; ".join(errors)
     return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 3] + "..."
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _same(text: str | None) -> str | None:
+    return text
+
+
+def _storable_or_none(text: str | None) -> str | None:
+    return None if text is None else _storable(text)
 
 
 def _storable(text: str) -> str:
