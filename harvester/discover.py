@@ -30,13 +30,19 @@ class BotRules:
 
     logins: frozenset[str] = frozenset()
     has_header: Callable[[str], bool] = field(default=lambda body: False)
+    has_custom_header: Callable[[str, str | None], bool] | None = None
+    """`(body, author_login)`: a custom dialect of harvester.toml that applies to the author
+    matches (`""` for a ghost: only dialects without `authors`); None: there are none."""
 
     def reason(self, author: dict[str, Any] | None, body: str | None) -> str | None:
         if author and author.get("__typename") == "Bot":
             return "author_type"
-        if author and str(author.get("login", "")).lower() in self.logins:
+        login = str(author.get("login") or "") if author else ""
+        if login.lower() in self.logins:
             return "configured"
         if body and self.has_header(body):
+            return "header"
+        if body and self.has_custom_header and self.has_custom_header(body, login):
             return "header"
         return None
 

@@ -130,7 +130,16 @@ def bot_rules(cfg: HarvesterConfig) -> BotRules:
     try:
         from harvester.dialects import is_bot_candidate
 
-        return BotRules(logins=logins, has_header=is_bot_candidate)
+        bots = cfg.bots
+
+        def custom(body: str, login: str | None) -> bool:
+            return is_bot_candidate(body, bots, author_login=login)
+
+        return BotRules(
+            logins=logins,
+            has_header=is_bot_candidate,
+            has_custom_header=custom if bots.custom_dialects else None,
+        )
     except ImportError:  # pragma: no cover - the dialect parser ships with the package
         return BotRules(logins=logins, has_header=looks_like_header)
 

@@ -596,6 +596,25 @@ def test_custom_dialect_with_json_in_a_group() -> None:
     assert is_bot_candidate(body, bots) and not is_bot_candidate(body)
 
 
+def test_the_crawler_recognises_custom_dialects_as_the_parser_does() -> None:
+    """The crawler decides what lands: a custom header by a User must land (it is bot output),
+    and an author filter must hold there too."""
+    from harvester.config import config_from_mapping as load
+    from harvester.operator import bot_rules
+
+    bots = _acme_config()
+    rules = bot_rules(load({"bots": bots.model_dump(by_alias=True)}))
+    review = 'Looks good.\n<!-- acme-review v1.2\n{"caller": "x"}\n-->'
+    user = {"__typename": "User", "login": "carol"}
+    assert human(review, bots=bots).is_bot_output
+    assert rules.reason(user, review) == "header"
+    assistant = '<!-- acme-assistant {"model": "x"} -->'
+    assert rules.reason({"__typename": "User", "login": "acme-assistant"}, assistant) == "header"
+    assert rules.reason(user, assistant) is None  # authors = ["acme-assistant[bot]"]
+    assert rules.reason(None, assistant) is None  # a ghost is no listed author
+    assert rules.reason(user, "plain text") is None
+
+
 def test_custom_dialect_with_json_after_the_header() -> None:
     bots = _acme_config()
     body = 'Looks good.\n<!-- acme-review v1.4.2\n{\n  "files": 3\n}\n-->\n'
@@ -704,3 +723,16 @@ def test_generic_callers_name_no_plugin() -> None:
 )
 def test_is_bot_candidate(body: str | None, expected: bool) -> None:
     assert is_bot_candidate(body) is expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<!--" + " " * 9 + f"UbiquityOS - c - v - @a - {ACTIONS}\n{{}}\n-->",
+        "<!--" + "\t" * 9 + f"UbiquityOS - c - v - @a - {ACTIONS}\n{{}}\n-->",
+        "<!--" + "\n" * 9 + '{"input": 1, "output": 2, "total": 3}\n-->',
+    ],
+)
+def test_the_crawler_precheck_accepts_what_the_parser_reads(body: str) -> None:
+    assert bot(body).dialect not in (None, "author-only")
+    assert is_bot_candidate(body)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 
-from harvester.config import BotsConfig
+from harvester.config import BotsConfig, normalise_login
 from harvester.dialects import names as N
 from harvester.dialects.base import BlockReader
 from harvester.dialects.markers import MarkerReader
@@ -27,24 +27,35 @@ def readers_for(families: tuple[str, ...]) -> tuple[BlockReader, ...]:
 
 
 # A header line, a `<!--` right before JSON (token usage), or the Claude action's tracking
-# line. Literal prefixes only, so the engine skips ahead without backtracking.
+# line: the spaces the readers skip (any number), then a literal. Linear: each run of spaces
+# follows its own `<!--`, so no character is read by two attempts.
 _CANDIDATE = re.compile(
-    r"<!--[ \t]{0,8}Ubiquity(?:OS)? - "
-    r"|<!--[ \t\r\n]{0,8}[\[{]"
+    r"<!--[ \t]*Ubiquity(?:OS)? - "
+    r"|<!--[ \t\r\n]*[\[{]"
     r"|\*\*(?:UbiquityOS|Claude) (?:finished @|is working)"
 )
 
 
-def is_bot_candidate(body: str | None, bots: BotsConfig | None = None) -> bool:
+def is_bot_candidate(
+    body: str | None, bots: BotsConfig | None = None, *, author_login: str | None = None
+) -> bool:
     """Whether a body carries a recognised header: the crawler asks this of every comment.
 
-    One compiled regex over the body (plus each custom dialect's pattern when `bots` has
-    some). Markers do not count: they do not make a comment bot output.
+    One compiled regex over the body, plus each custom dialect of `bots` that applies to
+    `author_login` (every one when it is None; `""`, a ghost, only those without `authors`),
+    as the parser reads them: a match must not be empty. Markers do not count: they do not
+    make a comment bot output.
     """
     if not body:
         return False
     if _CANDIDATE.search(body) is not None:
         return True
-    if bots is None:
+    if bots is None or not bots.custom_dialects:
         return False
-    return any(dialect.regex().search(body) is not None for dialect in bots.custom_dialects)
+    author = normalise_login(author_login) if author_login else None
+    return any(
+        found.end() > found.start()
+        for dialect in bots.custom_dialects
+        if author_login is None or not dialect.authors or author in dialect.authors
+        for found in dialect.regex().finditer(body)
+    )
