@@ -10,10 +10,9 @@ comments it applies to. Named groups `caller`, `version` (or `revision`), `insti
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 
-from harvester.config import CustomDialect, normalise_login
+from harvester.config import CustomDialect, HeaderMatch, normalise_login
 from harvester.dialects.base import Json, MetadataBlock, field_value, looks_escaped
 from harvester.dialects.base import unescape_strings as _unescape
 from harvester.dialects.scan import Payload, Scanner, read_payload
@@ -47,12 +46,12 @@ def custom_blocks(
     return blocks
 
 
-def _block(scan: Scanner, dialect: CustomDialect, found: re.Match[str]) -> MetadataBlock:
+def _block(scan: Scanner, dialect: CustomDialect, found: HeaderMatch) -> MetadataBlock:
     fields: dict[str, str | None] = {}
     for group, text in found.groupdict().items():
         if group in _GROUP_FIELDS and text is not None:
-            value = text.removeprefix("@") if group == "instigator" else text
-            fields[_GROUP_FIELDS[group]] = field_value(value)
+            written = text.removeprefix("@") if group == "instigator" else text
+            fields[_GROUP_FIELDS[group]] = field_value(written)
     if dialect.plugin:
         fields["plugin"] = dialect.plugin
     if dialect.json_payload == "after_header":
@@ -60,7 +59,9 @@ def _block(scan: Scanner, dialect: CustomDialect, found: re.Match[str]) -> Metad
     elif dialect.json_payload == "none":
         payload = _comment_end(scan, found, Payload(None, None, found.end(), None))
     else:
-        payload = _comment_end(scan, found, _group_json(found, dialect.json_payload))
+        group = dialect.json_payload
+        index = dialect.regex().groupindex[group]
+        payload = _comment_end(scan, found, _group_json(found, group, index))
     value = payload.value
     if payload.span is not None and looks_escaped(scan.body[payload.span[0] : payload.span[1]]):
         value = _unescape(value)
@@ -80,14 +81,14 @@ def _block(scan: Scanner, dialect: CustomDialect, found: re.Match[str]) -> Metad
     )
 
 
-def _closes_itself(found: re.Match[str]) -> bool:
-    text = found.group(0)
+def _closes_itself(found: HeaderMatch) -> bool:
+    text = found.group(0) or ""
     return "-->" in text or "--!>" in text
 
 
-def _comment_end(scan: Scanner, found: re.Match[str], payload: Payload) -> Payload:
+def _comment_end(scan: Scanner, found: HeaderMatch, payload: Payload) -> Payload:
     """A header that opens an HTML comment without closing it runs to the comment's close."""
-    if not found.group(0).startswith("<!--") or _closes_itself(found):
+    if not (found.group(0) or "").startswith("<!--") or _closes_itself(found):
         return payload
     close, length = scan.next_close(found.end())
     if close < 0:
@@ -96,7 +97,7 @@ def _comment_end(scan: Scanner, found: re.Match[str], payload: Payload) -> Paylo
     return Payload(payload.value, payload.span, close + length, payload.error)
 
 
-def _after_header(scan: Scanner, found: re.Match[str]) -> Payload:
+def _after_header(scan: Scanner, found: HeaderMatch) -> Payload:
     """JSON on the header's own line (`<!-- bot {...} -->`) or on the lines after it."""
     if _closes_itself(found):
         return Payload(None, None, found.end(), None)
@@ -108,7 +109,7 @@ def _after_header(scan: Scanner, found: re.Match[str]) -> Payload:
     return read_payload(scan, line_end)
 
 
-def _group_json(found: re.Match[str], group: str) -> Payload:
+def _group_json(found: HeaderMatch, group: str, index: int) -> Payload:
     text = found.group(group)
     if text is None or not text.strip():
         return Payload(None, None, found.end(), None)
@@ -119,4 +120,4 @@ def _group_json(found: re.Match[str], group: str) -> Payload:
         return Payload(None, None, found.end(), error)
     except (RecursionError, ValueError) as exc:
         return Payload(None, None, found.end(), f"invalid JSON in group {group!r}: {exc!s:.80}")
-    return Payload(value, found.span(group), found.end(), None)
+    return Payload(value, found.span(index), found.end(), None)
