@@ -2,10 +2,12 @@
 
 Nothing in GitHub's data links an answer to its question, so the rules are:
 - An inline review comment answers within its review thread: the nearest earlier human comment
-  of that thread that invokes the bot, else the nearest earlier human comment of the thread.
-  GitHub's `replyTo` points every reply at the thread's FIRST comment, which is often the bot's
-  own remark, so the thread (all comments sharing that root) is searched, not `replyTo` alone.
-  A bot's first remark in a thread has no question (its context is the diff hunk).
+  of that thread that invokes the bot; else the human comment its `replyTo` names; else the
+  nearest earlier human comment of the thread. GitHub's `replyTo` points every reply at the
+  thread's FIRST comment, which is often the bot's own remark, so the thread (all comments
+  whose `replyTo` chain leads to that root) is searched, not `replyTo` alone; a `replyTo` that
+  names a later reply (a direct parent) leads to the same thread. A bot's first remark in a
+  thread has no question (its context is the diff hunk).
 - An issue or pull-request comment: the nearest earlier human comment of the conversation
   (issue comments and non-empty review bodies) that invokes the bot, else the nearest earlier
   human conversation comment, else None (then the thread's title and body are the context).
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -31,7 +33,12 @@ from harvester.config import BotsConfig
 from harvester.dialects import default_bots, parse_comment
 
 LinkRule = Literal[
-    "review_thread_invocation", "review_thread_human", "invocation", "nearest_human", "none"
+    "review_thread_invocation",
+    "review_reply_to",
+    "review_thread_human",
+    "invocation",
+    "nearest_human",
+    "none",
 ]
 _CONVERSATION_KINDS = frozenset({"issue_comment", "review"})
 
@@ -70,6 +77,7 @@ class _Latest:
 
     human: str | None = None
     invoking: str | None = None
+    humans: set[str] = field(default_factory=set)  # every human comment so far
 
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
@@ -156,8 +164,11 @@ def question_links(
     conversation = _Latest()
     review_threads: dict[str, _Latest] = {}
     links: list[QuestionLink] = []
+    roots: dict[str, str] = {}  # review comment -> the first comment of its review thread
     for comment in sorted(comments, key=lambda c: c.created_at):
-        root = comment.reply_to_id or comment.id
+        parent = comment.reply_to_id
+        root = roots.get(parent, parent) if parent else comment.id
+        roots[comment.id] = root
         if comment.id in answers:
             links.append(_link(comment, conversation, review_threads.get(root)))
         if not _is_human(comment):
@@ -165,6 +176,7 @@ def question_links(
         latest = conversation
         if comment.kind == "review_comment":
             latest = review_threads.setdefault(root, _Latest())
+            latest.humans.add(comment.id)
         elif comment.kind not in _CONVERSATION_KINDS:
             continue
         latest.human = comment.id
@@ -179,6 +191,8 @@ def _link(answer: ThreadComment, conversation: _Latest, thread: _Latest | None) 
     if answer.kind == "review_comment":
         if thread is not None and thread.invoking is not None:
             return QuestionLink(answer.id, thread.invoking, "review_thread_invocation")
+        if thread is not None and answer.reply_to_id in thread.humans:
+            return QuestionLink(answer.id, answer.reply_to_id, "review_reply_to")
         if thread is not None and thread.human is not None:
             return QuestionLink(answer.id, thread.human, "review_thread_human")
         return QuestionLink(answer.id, None, "none")

@@ -170,6 +170,33 @@ def test_reply_to_a_bot_remark_links_to_the_human_reply_not_replyto() -> None:
     assert (links[answer].question_id, links[answer].rule) == (reply, "review_thread_human")
 
 
+def test_without_invocation_a_review_answer_links_to_its_reply_to() -> None:
+    """The human comment `replyTo` names beats a later human reply that does not ask."""
+    t = Thread()
+    root = t.add("Why this loop?", login="bob", kind="review_comment")
+    t.add("I wondered too.", login="carol", kind="review_comment", reply_to=root)
+    answer = t.answer("It retries.", kind="review_comment", reply_to=root)
+    (link,) = question_links(t.comments)
+    assert (link.answer_id, link.question_id, link.rule) == (answer, root, "review_reply_to")
+
+
+def test_reply_to_a_later_reply_stays_in_its_review_thread() -> None:
+    """A stand-in whose `replyTo` is the direct parent: the chain leads to the same thread."""
+    t = Thread()
+    root = t.add("Why this loop?", login="bob", kind="review_comment")
+    reply = t.add("Still unclear to me.", login="carol", kind="review_comment", reply_to=root)
+    answer = t.answer("It retries.", kind="review_comment", reply_to=reply)
+    (link,) = question_links(t.comments)
+    assert (link.answer_id, link.question_id, link.rule) == (answer, reply, "review_reply_to")
+    # an invocation anywhere in the thread still wins
+    asking = t.add(
+        "@UbiquityOS and the timeout?", login="bob", kind="review_comment", reply_to=reply
+    )
+    second = t.answer("30 s.", kind="review_comment", reply_to=asking)
+    links = {x.answer_id: x for x in question_links(t.comments)}
+    assert (links[second].question_id, links[second].rule) == (asking, "review_thread_invocation")
+
+
 def test_review_bodies_answer_the_pull_request_itself() -> None:
     t = Thread()
     t.add("/ask review this please")
