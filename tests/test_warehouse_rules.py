@@ -541,3 +541,23 @@ def test_threads_hold_the_latest_state_of_threads_with_bot_comments(tmp_path: Pa
         "Payouts fail",
         "Payouts fail",
     ]
+
+
+def test_a_question_and_its_answer_in_the_same_second(tmp_path: Path) -> None:
+    """GitHub's times are whole seconds: the database id tells which came first (here the
+    node ids sort the other way)."""
+    raw = RawData(tmp_path)
+    raw.thread("T1")
+    ask = {"author": "alice", "author_type": "User"}
+    raw.comment("Q0", body="/ask the old question", minute=0, database_id=100, **ask)
+    raw.comment("A0", body=answer("Old answer."), minute=1, database_id=101)
+    raw.comment("Q1", body="/ask the new question", minute=5, database_id=200, **ask)
+    raw.comment("A1", body=answer("New answer."), minute=5, database_id=201)
+    for cid in ("A0", "A1"):
+        raw.snapshot(cid)
+    con = raw.build()
+    links = rows(con, "select comment_id, question_comment_id from bot_comments order by 1")
+    assert links == [
+        {"comment_id": "A0", "question_comment_id": "Q0"},
+        {"comment_id": "A1", "question_comment_id": "Q1"},
+    ]

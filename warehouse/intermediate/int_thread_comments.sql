@@ -28,6 +28,7 @@ thread_comments as (
         end as body,
         coalesce(comments.created_at, '1970-01-01 00:00:00+00'::timestamptz) as created_at,
         comments.reply_to_id,
+        comments.database_id,
         answers.comment_id is not null as is_answer
     from comments
     inner join threads_with_answers on comments.thread_id = threads_with_answers.thread_id
@@ -59,7 +60,12 @@ keyed as (
     select thread_keys.thread_key, that_matter.*
     from that_matter
     inner join thread_keys on that_matter.thread_id = thread_keys.thread_id
-    order by that_matter.thread_id, that_matter.created_at, that_matter.comment_id
+    -- GitHub's times are whole seconds: within one, the database id is the order of creation
+    order by
+        that_matter.thread_id,
+        that_matter.created_at,
+        that_matter.database_id nulls last,
+        that_matter.comment_id
 )
 
 select * from keyed
