@@ -81,23 +81,59 @@ class _Latest:
 
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_CLOSING_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")  # no info string after it
+_INDENTED = re.compile(r"(?: {4}|\t)")
+_BACKTICKS = re.compile(r"`+")
 
 
 def visible_prose(text: str) -> str:
-    """The text without fenced code, quoted lines, HTML comments and inline code."""
+    """The text without fenced or indented code, quoted lines, HTML comments and code spans
+    (CommonMark's rules, simplified: no lists or nested blocks)."""
     kept: list[str] = []
     fence: str | None = None
+    after_blank = True  # an indented line starts a code block after a blank line only
+    in_indented = False
     for line in _without_html_comments(text).splitlines():
-        opening = _FENCE.match(line)
+        blank = not line.strip()
         if fence is not None:
-            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+            closing = _CLOSING_FENCE.fullmatch(line)
+            if closing and closing.group(1)[0] == fence[0] and len(closing.group(1)) >= len(fence):
                 fence = None
-        elif opening:
+        elif (opening := _FENCE.match(line)) is not None:
             fence = opening.group(1)
+        elif not blank and _INDENTED.match(line) and (after_blank or in_indented):
+            in_indented = True
         elif not line.lstrip().startswith(">"):
+            in_indented = in_indented and blank
             kept.append(line)
-    return _INLINE_CODE.sub(" ", "\n".join(kept))
+        after_blank = blank
+    return _without_code_spans("\n".join(kept))
+
+
+def _without_code_spans(text: str) -> str:
+    """`text` with each code span blanked: a run of n backticks up to the next run of exactly
+    n (it may cross lines). Linear: each run's next equal run is looked up, not searched."""
+    runs = list(_BACKTICKS.finditer(text))
+    if len(runs) < 2:
+        return text
+    next_equal: list[int | None] = [None] * len(runs)
+    last: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        size = runs[index].end() - runs[index].start()
+        next_equal[index] = last.get(size)
+        last[size] = index
+    parts: list[str] = []
+    pos = index = 0
+    while index < len(runs):
+        closer = next_equal[index]
+        if closer is None:  # no closing run: literal backticks
+            index += 1
+            continue
+        parts += [text[pos : runs[index].start()], " "]
+        pos = runs[closer].end()
+        index = closer + 1
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def _without_html_comments(text: str) -> str:

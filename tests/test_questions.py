@@ -120,6 +120,12 @@ def test_bot_comments_are_never_questions() -> None:
         ("Run `/ask <question>` to call it.", False),
         ("<!-- /ask hidden -->visible", False),
         ("```\ncode\n```\n/ask after the fence", True),
+        ("Usage:\n\n    /ask <question>\n", False),  # an indented code block
+        ("Run it\n    /ask here", True),  # indented, but a paragraph's continuation
+        ("``/ask`` runs it", False),
+        ("`foo\n/ask` spans two lines", False),
+        ("```\ncode\n```js\n/ask still in the fence\n```", False),
+        ("`a `` /ask", True),  # unmatched backticks are text
         ("", False),
     ],
 )
