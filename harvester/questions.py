@@ -14,8 +14,8 @@ Nothing in GitHub's data links an answer to its question, so the rules are:
 - A review body (a code review bot's summary) answers the pull request itself: None.
 
 Invoking means a trigger phrase of `bots.triggers` (`/ask`, `@UbiquityOS`; whole word, any
-case) OUTSIDE fenced code, inline code, quoted lines and HTML comments: quoting an earlier
-`/ask` while replying to it, or showing the command in backticks, does not call the bot.
+case) OUTSIDE fenced or indented code, code spans, quoted lines and HTML comments: quoting an
+earlier `/ask` while replying to it, or showing the command in backticks, does not call the bot.
 
 Pure and linear: one pass over the thread in time order, remembering the latest human and the
 latest invoking comment per conversation and per review thread.
