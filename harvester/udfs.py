@@ -175,7 +175,6 @@ STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
 
 MAX_PHRASE_WORDS = 3
 _TOKEN = re.compile(r"[^\W]+")
-_DIGIT_CHARS = "0123456789_"
 
 
 def tokens(text: str) -> list[str]:
@@ -184,8 +183,11 @@ def tokens(text: str) -> list[str]:
 
 
 def _is_content(token: str) -> bool:
-    # strip() leaves nothing exactly when the token is only digits and `_` (tokens are never empty)
-    return token not in STOP_WORDS and token.strip(_DIGIT_CHARS) != ""
+    # not only digits (any script's: `\w` takes them all) and `_`; tokens are never empty
+    if token in STOP_WORDS:
+        return False
+    letters = token.replace("_", "")
+    return letters != "" and not letters.isdigit()
 
 
 def phrases(text: str) -> set[str]:

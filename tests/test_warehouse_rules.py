@@ -188,6 +188,10 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConn
     raw.snapshot("C21", crawled=10_001, is_minimized=True, minimized_reason="outdated")
     # edited, listed, but not hydrated yet (a killed crawl): its history is unknown
     raw.comment("C22", body="Edited body.", minute=5, last_edited=6, includes_created_edit=True)
+    # hydrated as a placeholder, then edited: only the next listing saw the edit
+    raw.comment("C23", body="Thinking...", minute=6, run_id="r1", crawled=5)
+    raw.snapshot("C23", body="Thinking...", run_id="r1", crawled=5)
+    raw.comment("C23", body="The answer.", minute=6, last_edited=50, run_id="r2", crawled=20_000)
     # a human comment in the thread is not a bot comment
     raw.comment("H1", author="erin", author_type="User", body="Thanks!", minute=200)
     con = raw.build()
@@ -329,6 +333,11 @@ def test_an_edited_comment_not_hydrated_yet_has_no_original(
 ) -> None:
     (only,) = revisions_of(wh, "C22")
     assert (only["body"], only["is_current"], only["is_original"]) == ("Edited body.", True, False)
+    # hydrated before the edit: the listing's last_edited_at says this is no longer the original
+    (later,) = revisions_of(wh, "C23")
+    assert (later["body"], later["is_original"]) == ("The answer.", False)
+    c23 = one(wh, "select last_edited_at from bot_comments where comment_id = 'C23'")
+    assert c23["last_edited_at"] == at(50)
 
 
 def test_a_comment_never_edited_has_one_revision(wh: duckdb.DuckDBPyConnection) -> None:

@@ -110,6 +110,12 @@ _PHRASE_TEXT = st.lists(
 ).map(" ".join)
 
 
+def test_numbers_of_any_script_are_not_content_words() -> None:
+    found = udfs.phrases("use 2 retries, ٣٣ workers, 10² calls, 1_000_000 rows and _ here")
+    assert {"use 2 retries", "retries", "workers", "calls", "rows"} <= found
+    assert not found & {"2", "٣٣", "10²", "²", "1_000_000", "_", "rows and _"}
+
+
 @settings(max_examples=400)
 @given(_PHRASE_TEXT, _PHRASE_TEXT)
 def test_phrase_changes_are_the_set_differences_of_phrases(before: str, after: str) -> None:

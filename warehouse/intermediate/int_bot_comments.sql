@@ -44,10 +44,8 @@ with_snapshot as (
         coalesce(
             snapshots.includes_created_edit, bot_comments.includes_created_edit, false
         ) as history_includes_original,
-        case
-            when snapshots.comment_id is not null then snapshots.last_edited_at
-            else bot_comments.last_edited_at
-        end as history_last_edited_at
+        -- the later of the two: an edit after the last hydration shows in the listing only
+        greatest(snapshots.last_edited_at, bot_comments.last_edited_at) as history_last_edited_at
     from bot_comments
     left join snapshots on bot_comments.comment_id = snapshots.comment_id
     where not coalesce(snapshots.is_deleted and snapshots.crawled_at >= bot_comments.crawled_at, false)
