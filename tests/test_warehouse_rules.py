@@ -46,7 +46,7 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConn
         "Q1",
         author="alice",
         author_type="User",
-        body="/ask how do I set the threshold?",
+        body="\r\n /ask how do I set the threshold?\t\r\n",  # as a browser may send it
         minute=-5,
     )
     # placeholder, answer, two human rounds (and a thumbs down)
@@ -302,6 +302,7 @@ def test_history_without_the_original(wh: duckdb.DuckDBPyConnection) -> None:
     c8 = one(wh, "select * from corrections where comment_id = 'C8'")
     assert (c8["human_rounds"], c8["before_text"], c8["after_text"]) == (2, None, "Bob's text.")
     assert not c8["is_usable"]
+    assert c8["is_trivial"] is None and c8["is_whitespace_only"] is None  # nothing to compare
 
 
 def test_updated_at_is_the_later_of_listing_and_hydration(wh: duckdb.DuckDBPyConnection) -> None:
@@ -570,3 +571,17 @@ def test_a_question_and_its_answer_in_the_same_second(tmp_path: Path) -> None:
         {"comment_id": "A0", "question_comment_id": "Q0"},
         {"comment_id": "A1", "question_comment_id": "Q1"},
     ]
+
+
+def test_a_repository_with_only_good_documents_weighs_every_phrase_zero(tmp_path: Path) -> None:
+    """Nothing to contrast: without a rule, the prior alone tilted such phrases (audit)."""
+    raw = RawData(tmp_path)
+    raw.thread("T1", repo="solo")
+    for i in range(6):  # six liked answers, two of them about zebras; nothing rated badly
+        text = "Zebra crossings need stripes." if i < 2 else f"Kangaroo pouch number {i}."
+        raw.comment(f"G{i}", repo="solo", body=answer(text), minute=i)
+        raw.snapshot(f"G{i}", reactions=[reaction("bob", "HEART")])
+    con = raw.build()
+    weights = rows(con, "select phrase, weight, good, bad_documents from phrase_weights")
+    assert {r["phrase"] for r in weights} >= {"zebra", "kangaroo pouch"}
+    assert all(r["weight"] == 0 and r["bad_documents"] == 0 for r in weights)

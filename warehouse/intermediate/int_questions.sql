@@ -15,7 +15,7 @@ questions as (
         comments.comment_id,
         comments.author_login,
         comments.created_at,
-        trim(comments.body) as question_text
+        trim_whitespace(comments.body) as question_text
     from comments
     semi join question_links on comments.comment_id = question_links.question_comment_id
 )

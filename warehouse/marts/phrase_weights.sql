@@ -130,7 +130,12 @@ weighted as (
         repo,
         phrase,
         n,
-        ln(good_rate / (1 - good_rate)) - ln(bad_rate / (1 - bad_rate)) as weight,
+        -- a repository without good or without bad documents has nothing to contrast: the
+        -- prior alone would still tilt the weight
+        case
+            when good_documents = 0 or bad_documents = 0 then 0.0
+            else ln(good_rate / (1 - good_rate)) - ln(bad_rate / (1 - bad_rate))
+        end as weight,
         support,
         good,
         bad,
