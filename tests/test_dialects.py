@@ -615,6 +615,16 @@ def test_the_crawler_recognises_custom_dialects_as_the_parser_does() -> None:
     assert rules.reason(user, "plain text") is None
 
 
+def test_custom_dialects_read_bodies_with_lone_surrogates() -> None:
+    """RE2 reads UTF-8, which cannot hold a lone surrogate: they are replaced first."""
+    bots = _acme_config()
+    body = 'x\ud800 y\n<!-- acme-review v1.2\n{"caller": "q\ud800"}\n-->'
+    parsed = human(body, bots=bots)
+    assert (parsed.dialect, parsed.version, parsed.parse_error) == ("acme-review", "1.2", None)
+    assert parsed.metadata == {"caller": "q\ud800"}  # stored as JSON with a \\u escape
+    assert is_bot_candidate(body, bots, author_login="carol")
+
+
 def test_custom_dialect_with_json_after_the_header() -> None:
     bots = _acme_config()
     body = 'Looks good.\n<!-- acme-review v1.4.2\n{\n  "files": 3\n}\n-->\n'

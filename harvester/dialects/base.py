@@ -124,3 +124,16 @@ def first_string(value: Json, key: str) -> str | None:
         if isinstance(found, str) and found.strip():
             return found.strip()
     return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate (from a JSON `\\ud800` escape) replaced by U+FFFD: one
+    character for one, so offsets stay. UTF-8 (Parquet, DuckDB, RE2) cannot hold them."""
+    try:
+        text.encode("utf-8")  # C speed; fails exactly when a surrogate is in the text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text

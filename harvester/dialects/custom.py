@@ -13,7 +13,13 @@ import json
 from collections.abc import Sequence
 
 from harvester.config import CustomDialect, HeaderMatch, normalise_login
-from harvester.dialects.base import Json, MetadataBlock, field_value, looks_escaped
+from harvester.dialects.base import (
+    Json,
+    MetadataBlock,
+    field_value,
+    looks_escaped,
+    without_surrogates,
+)
 from harvester.dialects.base import unescape_strings as _unescape
 from harvester.dialects.scan import Payload, Scanner, read_payload
 
@@ -35,11 +41,12 @@ def custom_blocks(
     """Every match of every custom dialect that applies to this author, in body order."""
     author = normalise_login(author_login) if author_login else None
     blocks: list[MetadataBlock] = []
+    matchable = without_surrogates(body)  # RE2 reads UTF-8; the same offsets
     for dialect in dialects:
         if dialect.authors and author not in dialect.authors:
             continue
         scan = Scanner(body)
-        for found in dialect.regex().finditer(body):
+        for found in dialect.regex().finditer(matchable):
             if found.end() > found.start():
                 blocks.append(_block(scan, dialect, found))
     blocks.sort(key=lambda block: block.start)

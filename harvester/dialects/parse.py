@@ -18,7 +18,7 @@ from typing import Any
 
 from harvester.config import BotsConfig
 from harvester.dialects import names as N
-from harvester.dialects.base import Json, MetadataBlock, first_string
+from harvester.dialects.base import Json, MetadataBlock, first_string, without_surrogates
 from harvester.dialects.custom import custom_blocks
 from harvester.dialects.markers import BY_NAME
 from harvester.dialects.plugins import infer_plugin
@@ -32,7 +32,6 @@ from harvester.dialects.ubiquityos import (
 )
 
 _MAX_ERROR_CHARS = 300
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(slots=True)
@@ -432,11 +431,7 @@ def _storable_or_none(text: str | None) -> str | None:
 
 def _storable(text: str) -> str:
     """Lone surrogates (from a JSON `\\ud800` escape) replaced: Parquet needs valid UTF-8."""
-    try:
-        text.encode("utf-8")  # C speed; fails exactly when a surrogate is in the text
-    except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text)
-    return text
+    return without_surrogates(text)
 
 
 def _failed(

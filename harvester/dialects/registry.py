@@ -12,7 +12,7 @@ import re
 
 from harvester.config import BotsConfig, normalise_login
 from harvester.dialects import names as N
-from harvester.dialects.base import BlockReader
+from harvester.dialects.base import BlockReader, without_surrogates
 from harvester.dialects.markers import MarkerReader
 from harvester.dialects.ubiquityos import TokenUsageReader, UbiquityHeaderReader
 
@@ -53,9 +53,10 @@ def is_bot_candidate(
     if bots is None or not bots.custom_dialects:
         return False
     author = normalise_login(author_login) if author_login else None
+    matchable = without_surrogates(body)  # RE2 reads UTF-8
     return any(
         found.end() > found.start()
         for dialect in bots.custom_dialects
         if author_login is None or not dialect.authors or author in dialect.authors
-        for found in dialect.regex().finditer(body)
+        for found in dialect.regex().finditer(matchable)
     )
