@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from harvester import __version__
 from harvester.exitcodes import ExitCode
@@ -75,7 +76,8 @@ ScaleOpt = Annotated[
 
 
 def _fail(message: str, code: ExitCode) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # escape: rich would read `[partners.NAME]` or `[auth.app]` in a message as markup
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(int(code))
 
 
@@ -123,9 +125,9 @@ def config_check(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
         out.print_json(json.dumps({"config": source, "ok": not problems, "problems": problems}))
     elif problems:
         for line in problems:
-            out.print(f"[yellow]problem:[/] {line}", highlight=False)
+            out.print(f"[yellow]problem:[/] {escape(line)}", highlight=False)
     else:
-        out.print(f"{source}: [green]ok[/], ready to crawl", highlight=False)
+        out.print(f"{escape(source)}: [green]ok[/], ready to crawl", highlight=False)
     if problems:
         raise typer.Exit(int(ExitCode.USAGE))
 
@@ -441,7 +443,7 @@ def build(
 ) -> None:
     """Build DATA/warehouse.duckdb from DATA/raw: the SQL models of warehouse/, in order.
 
-    Staging, intermediate, then the marts analysts query: bot_comments, revisions,
+    Staging, intermediate, then the marts analysts query: bot_comments, threads, revisions,
     reactions, corrections, feedback, phrase_weights (docs/warehouse.md). The new warehouse
     replaces the old one in one rename; parses, question links and diffs of unchanged texts
     are reused from it, and the parses the crawl landed in DATA/cache/parsed/ (so a build
@@ -672,8 +674,9 @@ def demo(
 ) -> None:
     """Run the job end to end on the built-in GitHub simulator: no token, no network.
 
-    Today it generates a world, serves it on loopback, checks the endpoint answers like GitHub,
-    and writes the world's ground truth under DATA/simulator/.
+    Generates a world, serves it on loopback, crawls it like GitHub, builds the warehouse,
+    exports two demo partners, and prints what was found next to what exists (the world's
+    ground truth is written under DATA/simulator/truth/).
 
     Examples:
 

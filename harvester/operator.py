@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -101,7 +102,7 @@ def build_sources(cfg: HarvesterConfig, scope: Scope, endpoint: str, clock: Cloc
         raise SetupError(
             f"no GitHub token: set the environment variable {names} (a token that can read the "
             "repositories), or configure [auth.app] in harvester.toml",
-            ExitCode.AUTH,
+            ExitCode.USAGE,  # nothing was sent: a configuration problem, as `config check` says
         )
     providers: list[TokenProvider] = [
         StaticToken(t.get_secret_value(), f"token {i + 1}") for i, t in enumerate(tokens)
@@ -250,7 +251,7 @@ def render_crawl(result: CrawlResult, out: Console, data_dir: Path) -> None:
     table.add_row("requests / retries", f"{result.requests:,} / {result.retries:,}")
     out.print(table)
     for error in result.errors[:10]:
-        out.print(f"[red]error:[/] {error}", highlight=False)
+        out.print(f"[red]error:[/] {escape(error)}", highlight=False)
     if len(result.errors) > 10:
         out.print(f"... and {len(result.errors) - 10} more", highlight=False)
     out.print(

@@ -72,14 +72,15 @@ def test_status_after_a_demo_lists_the_run(tmp_path: Path) -> None:
     assert report["watermarks"]
 
 
-def test_crawl_without_a_token_exits_3_and_says_what_to_set(
+def test_crawl_without_a_token_exits_2_and_says_what_to_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["crawl", "--org", "acme", "--data", str(tmp_path / "d")])
-    assert result.exit_code == ExitCode.AUTH
-    assert "GITHUB_TOKEN" in result.output
+    # nothing reached GitHub: a configuration problem (2), not refused credentials (3)
+    assert result.exit_code == ExitCode.USAGE
+    assert "GITHUB_TOKEN" in result.output and "configure [auth.app]" in result.output
 
 
 def test_crawl_with_nothing_to_crawl_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

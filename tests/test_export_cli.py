@@ -94,3 +94,13 @@ def test_no_warehouse_exits_2(tmp_path: Path) -> None:
     result = invoke(tmp_path, "--partner", "acme")
     assert result.exit_code == ExitCode.USAGE
     assert "harvester build" in result.output
+
+
+def test_messages_keep_their_square_brackets(data_dir: Path, tmp_path: Path) -> None:
+    """rich reads `[partners.NAME]` as markup unless escaped: the advice lost its key."""
+    (tmp_path / "empty.toml").write_text("")
+    result = runner.invoke(
+        app, ["export", "--data", str(data_dir), "--config", str(tmp_path / "empty.toml")]
+    )
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "add [partners.NAME] tables" in result.output
