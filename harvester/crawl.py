@@ -28,6 +28,7 @@ from harvester.config import BotsConfig
 from harvester.discover import (
     BotRules,
     RepoMarks,
+    RepoNotFound,
     Stamp,
     ThreadBudget,
     ThreadBundle,
@@ -190,6 +191,7 @@ class _Crawl:
             "threads_unchanged": 0,
             "repos_unchanged": 0,
             "deleted": 0,
+            "repos_missing": 0,
         }
         self.errors: list[str] = []
         self.packer = Packer(gov, ids_per_list=gov.pages.get(PACKED_QUERY, "ids"))
@@ -299,10 +301,20 @@ class _Crawl:
 
     async def crawl_repo(self, owner: str, name: str) -> None:
         nwo = f"{owner}/{name}"
-        await asyncio.gather(
+        outcomes = await asyncio.gather(
             self._crawl_scope(owner, name, "issues", walk_issues),
             self._crawl_scope(owner, name, "pull_requests", walk_pulls),
+            return_exceptions=True,
         )
+        failed = [o for o in outcomes if isinstance(o, BaseException)]
+        if failed and all(isinstance(o, RepoNotFound) for o in failed):
+            # a skip, not a failure (docs/operations.md); no watermark is set for it
+            self.counts["repos_missing"] += 1
+            log.warning("%s: repository not found, or this token cannot see it: skipped", nwo)
+            return
+        for outcome in failed:
+            if not isinstance(outcome, RepoNotFound):
+                raise outcome
         self.counts["repos"] += 1
         self._progress("repo", repo=nwo)
 

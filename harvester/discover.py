@@ -363,6 +363,10 @@ class Reservation:
 
 
 UNLIMITED_THREADS = 10**9
+
+
+class RepoNotFound(LookupError):
+    """The repository is gone or this token cannot see it (its `repository` field is null)."""
 LISTING_PAGE = 100  # GitHub's largest page: the most threads one listing page can hold
 
 
@@ -393,7 +397,10 @@ async def walk_issues(
     while True:
         async with budget.reserve() as held:
             unit = Unit.of("IssueListUnit", owner=owner, name=name, since=_iso(since), after=after)
-            conn = ((await packer.fetch(unit)) or {}).get("issues")
+            node = await packer.fetch(unit)
+            if node is None and after is None:
+                raise RepoNotFound(f"{owner}/{name}")
+            conn = (node or {}).get("issues")
             if conn is None:
                 return
             threads = _nodes(conn)
@@ -421,7 +428,10 @@ async def walk_pulls(
     while True:
         async with budget.reserve() as held:
             unit = Unit.of("PullListUnit", owner=owner, name=name, after=after)
-            conn = ((await packer.fetch(unit)) or {}).get("pullRequests")
+            node = await packer.fetch(unit)
+            if node is None and after is None:
+                raise RepoNotFound(f"{owner}/{name}")
+            conn = (node or {}).get("pullRequests")
             if conn is None:
                 return
             nodes = _nodes(conn)

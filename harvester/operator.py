@@ -245,6 +245,7 @@ def render_crawl(result: CrawlResult, out: Console, data_dir: Path) -> None:
         ("reactions", "reactions"),
         ("edits", "revisions"),
         ("missing", "deleted (skipped)"),
+        ("repos_missing", "repositories not found (skipped)"),
     ):
         table.add_row(label, f"{counts.get(key, 0):,}")
     table.add_row("points spent", f"{result.points:,}")

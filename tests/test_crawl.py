@@ -115,6 +115,23 @@ async def test_a_query_that_keeps_failing_ends_the_run_partial_not_crashed(
     assert_matches_truth(tmp_path / "data", tmp_path / "truth")
 
 
+async def test_a_repository_that_does_not_exist_is_a_counted_skip(tmp_path: Path) -> None:
+    world = _world("tiny")
+    clock = FakeClock(start=world.now + 60)
+    settings = SimulatorSettings(seed=7)
+    async with Simulator(world, settings, clock=clock) as sim:
+        options = CrawlOptions(
+            data_dir=tmp_path / "data",
+            endpoint=sim.url,
+            sources=[Source(StaticToken("t"), repos=("acme-nobody/no-such-repo",))],
+            clock=clock,
+        )
+        result = await run_crawl(options)
+    assert (result.status, result.errors) == ("ok", [])
+    assert (result.counts["repos_missing"], result.counts["repos"]) == (1, 0)
+    assert Watermarks(tmp_path / "data").items() == {}
+
+
 async def test_partial_answers_never_lose_or_fake_data(tmp_path: Path) -> None:
     """Resource-limit answers null objects deep inside nodes; nothing of them may land."""
     world = _world("small", 2)
