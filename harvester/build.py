@@ -794,6 +794,9 @@ class PythonStage:
     parallel_min: int = 20_000
     files: bool = False
     ordered: bool = True
+    order: str | None = None
+    """The full ORDER BY of the rows still to do (default: `page_key`), when the function
+    reads meaning into the order within a page, as the linker does."""
     uncompressed: tuple[str, ...] = ()
     """Output columns stored without compression, as `-- uncompressed:` in a SQL model."""
 
@@ -825,6 +828,8 @@ STAGES: dict[str, PythonStage] = {
             "body, epoch_us(created_at) AS created_at, reply_to_id, is_answer",
             page_key="thread_id",
             page_size=2_000,
+            # as int_thread_comments is stored: the linker takes same-second ties in this order
+            order="thread_id, created_at, database_id NULLS LAST, comment_id",
             func=udfs.link_rows,
             schema=udfs.QUESTION_LINK_SCHEMA,
         ),
@@ -931,7 +936,7 @@ class Stage:
             source = spec.input  # all of it is to do and it is stored sorted: page it as it is
         else:
             source = "_todo"
-            order = f" ORDER BY {spec.page_key}" if spec.ordered else ""
+            order = f" ORDER BY {spec.order or spec.page_key}" if spec.ordered else ""
             con.execute(f"CREATE OR REPLACE TEMP TABLE _todo AS {todo}{order}")
         rows = _count(con, source)
         stats["computed"] = (

@@ -343,7 +343,9 @@ def _check_regex(value: str) -> str:
             f"backreferences, atomic groups, possessive repeats or (?x)), got {_show(value)}, "
             f"which does not compile: {reason}"
         ) from None
-    if compiled.search("") is not None:
+    probe = "a b\n<!-- x -->"  # an empty match anywhere: it would find one at every word
+    empty = any(found.end() == found.start() for found in compiled.finditer(probe))
+    if empty or compiled.search("") is not None:
         raise ValueError(
             f"{_show(value)} matches an empty string, so it would match every comment; "
             "make it require the header's text"

@@ -426,7 +426,13 @@ class _Crawl:
                 )
                 for o, n in repos
             ]
-            changed = await changed_repos(self.packer, marks)
+            try:
+                changed = await changed_repos(self.packer, marks)
+            except FATAL:
+                raise
+            except Exception as exc:  # crawl them all: each repo's own failure is its own
+                self._fail(f"probing {len(marks)} repositories for changes failed: {exc}")
+                changed = set(repos)
             self.counts["repos_unchanged"] += len(repos) - len(changed)
             repos = [r for r in repos if r in changed]
         self._progress("repos", total_repos=len(repos))
@@ -561,7 +567,7 @@ def known_bot_comments(
         con.execute(
             """
             create temp table bot as
-            select comment_id, max(created_at) as created_at,
+            select comment_id, max(created_at) as created_at, max(crawled_at) as listed_at,
                    greatest(max(created_at), max(coalesce(updated_at, created_at)),
                             max(coalesce(last_edited_at, created_at))) as activity
             from read_parquet(?)
@@ -606,7 +612,9 @@ def known_bot_comments(
         for cid, created, activity, edited in con.execute(
             "select b.comment_id, epoch(b.created_at), epoch(b.activity), epoch(h.last_edited_at) "
             "from bot b left join latest h using (comment_id) "
-            "where not coalesce(h.is_deleted, false) order by b.comment_id"
+            # gone, unless a listing saw it after the tombstone (as the warehouse reads it)
+            "where not coalesce(h.is_deleted and h.crawled_at >= b.listed_at, false) "
+            "order by b.comment_id"
         ).fetchall():
             fingerprint = (
                 _utc(edited).isoformat() if edited is not None else None,

@@ -161,7 +161,8 @@ class Hydrator:
     async def finish(self, *, drain: bool = True) -> None:
         """Wait for the comments added so far (`drain`: and for any added meanwhile).
 
-        A failed hydration (auth, budget, a unit that kept failing) is raised here.
+        An auth or budget failure of a hydration (`fatal`) is raised here; any other failure
+        is recorded in `failures` and leaves the comment unfinished.
         """
         while self._tasks:
             await asyncio.gather(*list(self._tasks))

@@ -388,8 +388,9 @@ def test_custom_patterns_match_in_linear_time_whatever_they_are(tmp_path: Path) 
         assert list(regex.finditer(body)) == []
 
 
-def test_regex_that_matches_everything_is_refused(tmp_path: Path) -> None:
-    [line] = problems(tmp_path, dialect("(<!-- acme)?"))
+@pytest.mark.parametrize("pattern", ["(<!-- acme)?", "\\b(?:<!-- acme -->)?", "(?m)$"])
+def test_regex_that_matches_everything_is_refused(tmp_path: Path, pattern: str) -> None:
+    [line] = problems(tmp_path, dialect(pattern))
     assert "matches an empty string, so it would match every comment" in line
 
 

@@ -115,6 +115,29 @@ async def test_a_query_that_keeps_failing_ends_the_run_partial_not_crashed(
     assert_matches_truth(tmp_path / "data", tmp_path / "truth")
 
 
+async def test_a_failing_change_probe_on_the_next_night_ends_partial(tmp_path: Path) -> None:
+    """The second night probes known repositories for changes first; when that query keeps
+    failing, the run must still end (partial), not raise."""
+    world = _world("tiny")
+    clock = FakeClock(start=world.now + 60)
+    repos = tuple(f"{o.login}/{r.name}" for o in world.orgs for r in o.repos)
+    results = []
+    for faults in (None, "504=1.0"):  # named repos: no listing, so the probe is the first query
+        settings = SimulatorSettings(seed=7, faults=parse_fault_spec(faults))
+        async with Simulator(world, settings, clock=clock) as sim:
+            options = CrawlOptions(
+                data_dir=tmp_path / "data",
+                endpoint=sim.url,
+                sources=[Source(StaticToken("t"), repos=repos)],
+                clock=clock,
+            )
+            results.append(await run_crawl(options))
+        clock.advance(86_400)
+    assert results[0].status == "ok", results[0].errors
+    assert results[1].status == "partial"
+    assert any("probing" in error for error in results[1].errors), results[1].errors
+
+
 async def test_a_repository_that_does_not_exist_is_a_counted_skip(tmp_path: Path) -> None:
     world = _world("tiny")
     clock = FakeClock(start=world.now + 60)

@@ -312,6 +312,19 @@ def test_updated_at_is_the_later_of_listing_and_hydration(wh: duckdb.DuckDBPyCon
     assert c9["updated_at"] == at(0)  # no hydration time: the listing's
 
 
+def test_the_crawler_asks_again_about_a_tombstoned_comment_listed_later(
+    wh: duckdb.DuckDBPyConnection,
+) -> None:
+    """C20's tombstone is older than its latest listing: the warehouse keeps it, so the crawler
+    must keep re-reading it (and C19, gone, no more)."""
+    from harvester.crawl import known_bot_comments
+
+    found = rows(wh, "select path from duckdb_databases() where database_name = current_database()")
+    data_dir = Path(str(found[0]["path"])).parent
+    known = known_bot_comments(data_dir, (("acme",), ()))
+    assert "C20" in known and "C19" not in known
+
+
 def test_a_deleted_bot_comment_leaves_every_mart(wh: duckdb.DuckDBPyConnection) -> None:
     for mart in ("bot_comments", "revisions", "reactions", "feedback", "corrections"):
         assert rows(wh, f"select * from {mart} where comment_id = 'C19'") == [], mart
@@ -334,6 +347,8 @@ def test_an_edited_comment_not_hydrated_yet_has_no_original(
 ) -> None:
     (only,) = revisions_of(wh, "C22")
     assert (only["body"], only["is_current"], only["is_original"]) == ("Edited body.", True, False)
+    edits = one(wh, "select bot_edits, human_edits from feedback where comment_id = 'C22'")
+    assert edits == {"bot_edits": 0, "human_edits": 0}  # who edited it is not known yet
     # hydrated before the edit: the listing's last_edited_at says this is no longer the original
     (later,) = revisions_of(wh, "C23")
     assert (later["body"], later["is_original"]) == ("The answer.", False)

@@ -1,10 +1,11 @@
 """Custom dialects: other teams' bots' headers, described in harvester.toml.
 
-A `[[bots.custom_dialects]]` table gives a regular expression that finds the header (checked
-at load time for catastrophic backtracking), where its JSON is (`after_header`: the text after
-the header line up to `-->`; `none`; or a named group), a fixed plugin, and the authors whose
-comments it applies to. Named groups `caller`, `version` (or `revision`), `instigator`,
-`run_url` (or `url`), `class` and `plugin` fill the header fields of the same names.
+A `[[bots.custom_dialects]]` table gives a regular expression that finds the header (RE2
+syntax, matched by RE2 in linear time: `config.compile_header_pattern`), where its JSON is
+(`after_header`: the text after the header line up to `-->`; `none`; or a named group), a
+fixed plugin, and the authors whose comments it applies to. Named groups `caller`, `version`
+(or `revision`), `instigator`, `run_url` (or `url`), `class` and `plugin` fill the header
+fields of the same names.
 """
 
 from __future__ import annotations

@@ -10,8 +10,12 @@ counts as (
     select
         comment_id,
         count(*) as revision_count,
-        count(*) filter (where origin = 'human' and not is_original) as human_edits,
-        count(*) filter (where origin = 'bot' and not is_original) as bot_edits
+        -- edits are revisions of the edit history: an edited comment not hydrated yet has
+        -- one revision, its current body, by an editor nobody knows yet
+        count(*) filter (where origin = 'human' and not is_original and from_edit_history)
+            as human_edits,
+        count(*) filter (where origin = 'bot' and not is_original and from_edit_history)
+            as bot_edits
     from history
     group by comment_id
 )
