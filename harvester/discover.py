@@ -367,6 +367,8 @@ UNLIMITED_THREADS = 10**9
 
 class RepoNotFound(LookupError):
     """The repository is gone or this token cannot see it (its `repository` field is null)."""
+
+
 LISTING_PAGE = 100  # GitHub's largest page: the most threads one listing page can hold
 
 
