@@ -20,6 +20,7 @@ everything; it removes the folders of other fingerprints.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
@@ -45,7 +46,8 @@ CACHE_OWN_PREFIXES = ("build-", "compact-")
 
 
 def cache_fingerprint(bots: BotsConfig) -> str:
-    """Changes whenever a Python stage's output could: its code, [bots], DuckDB's version."""
+    """Changes whenever a Python stage's output could: its code, [bots], the versions of DuckDB
+    and of RE2 (which matches the custom dialects)."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
     for pattern in CACHE_SOURCES:
@@ -54,6 +56,7 @@ def cache_fingerprint(bots: BotsConfig) -> str:
             digest.update(path.read_bytes())
     digest.update(bots.model_dump_json(by_alias=True).encode())
     digest.update(duckdb.__version__.encode())
+    digest.update(importlib.metadata.version("google-re2").encode())
     return digest.hexdigest()[:32]
 
 
