@@ -8,6 +8,7 @@ import shutil
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -17,7 +18,7 @@ from harvester.auth import StaticToken
 from harvester.build import MARTS, BuildOptions, build
 from harvester.clock import FakeClock
 from harvester.config import DEFAULT_BOT_LOGINS, config_from_mapping
-from harvester.crawl import CrawlOptions, Source, known_bot_comments, run_crawl
+from harvester.crawl import CrawlOptions, CrawlResult, Source, known_bot_comments, run_crawl
 from harvester.simulator.model import World
 from harvester.simulator.resolvers import node_id
 from harvester.simulator.server import Simulator, SimulatorSettings
@@ -31,19 +32,25 @@ CONFIG = config_from_mapping(
 )
 
 
+async def _crawl_world(world: World, data: Path, clock: FakeClock, **extra: Any) -> CrawlResult:
+    """One crawl of every org of `world` through the simulator."""
+    async with Simulator(world, SimulatorSettings(seed=7), clock=clock) as sim:
+        options = CrawlOptions(
+            data_dir=data,
+            endpoint=sim.url,
+            sources=[Source(StaticToken("t"), orgs=tuple(o.login for o in world.orgs))],
+            clock=clock,
+            **extra,
+        )
+        return await run_crawl(options)
+
+
 async def _crawl(root: Path) -> None:
     world = generate_world(WorldSpec.preset("small", 3))
     export_truth(world, root / "truth")
     clock = FakeClock(start=world.now + 60)
-    async with Simulator(world, SimulatorSettings(seed=7), clock=clock) as sim:
-        options = CrawlOptions(
-            data_dir=root / "data",
-            endpoint=sim.url,
-            sources=[Source(StaticToken("t"), orgs=tuple(o.login for o in world.orgs))],
-            clock=clock,
-            parse_bots=CONFIG.bots,  # as `harvester crawl` does: bodies parsed as they land
-        )
-        result = await run_crawl(options)
+    # parse_bots, as `harvester crawl` does: bodies parsed as they land
+    result = await _crawl_world(world, root / "data", clock, parse_bots=CONFIG.bots)
     assert result.status == "ok", result.errors
 
 
@@ -275,15 +282,7 @@ async def _crawl_nights(root: Path, change: Callable[[World], None]) -> World:
             change(world)
             world.version += 1
             clock.advance(86_400)
-        async with Simulator(world, SimulatorSettings(seed=7), clock=clock) as sim:
-            options = CrawlOptions(
-                data_dir=root / "data",
-                endpoint=sim.url,
-                sources=[Source(StaticToken("t"), orgs=tuple(o.login for o in world.orgs))],
-                clock=clock,
-                rehydrate_days=36_500,
-            )
-            result = await run_crawl(options)
+        result = await _crawl_world(world, root / "data", clock, rehydrate_days=36_500)
         assert result.status == "ok", result.errors
     return world
 
