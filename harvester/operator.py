@@ -130,11 +130,12 @@ def bot_rules(cfg: HarvesterConfig) -> BotRules:
     logins = frozenset(normalise_login(login) for login in cfg.bots.logins)
     try:
         from harvester.dialects import is_bot_candidate
+        from harvester.dialects.registry import has_custom_header
 
         bots = cfg.bots
 
         def custom(body: str, login: str | None) -> bool:
-            return is_bot_candidate(body, bots, author_login=login)
+            return has_custom_header(body, bots, author_login=login)
 
         return BotRules(
             logins=logins,

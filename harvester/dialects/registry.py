@@ -50,7 +50,13 @@ def is_bot_candidate(
         return False
     if _CANDIDATE.search(body) is not None:
         return True
-    if bots is None or not bots.custom_dialects:
+    return bots is not None and has_custom_header(body, bots, author_login=author_login)
+
+
+def has_custom_header(body: str, bots: BotsConfig, *, author_login: str | None = None) -> bool:
+    """Whether a custom dialect of `bots` that applies to `author_login` matches `body` (the
+    custom half of `is_bot_candidate`)."""
+    if not bots.custom_dialects:
         return False
     author = normalise_login(author_login) if author_login else None
     matchable = without_surrogates(body)  # RE2 reads UTF-8
