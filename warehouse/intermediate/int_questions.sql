@@ -1,9 +1,9 @@
 -- The comments that some bot answer answers (int_question_links), with what bot_comments shows
--- of them. Narrow and small (the linked questions only), so that int_comments, 1.45M comments
--- with their bodies at 1M bot comments, is dropped before bot_comments joins and sorts.
+-- of them. Narrow and small (the linked questions only), so that int_human_comments, every
+-- human comment with its body, is dropped before bot_comments joins and sorts.
 -- materialized: temp (read by bot_comments)
 with comments as not materialized (
-    select * from int_comments
+    select * from int_human_comments
 ),
 
 question_links as not materialized (

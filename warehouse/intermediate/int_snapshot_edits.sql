@@ -1,20 +1,20 @@
--- The revisions in force: members of each comment's latest snapshot, matched on
--- (comment_id, crawled_at, run_id), like int_snapshot_reactions.
+-- The revisions in force: members of each bot comment's latest snapshot, matched on
+-- (comment_id, crawled_at, run_id) with int_bot_comments' (comment_id, hydrated_at, hydrated_run_id), like int_snapshot_reactions.
 with edits as not materialized (
     select * from stg_edits
 ),
 
-snapshots as not materialized (
-    select * from int_snapshots
+bot_comments as not materialized (
+    select * from int_bot_comments
 ),
 
 in_latest_snapshot as (
     select edits.*
     from edits
-    semi join snapshots
-        on edits.comment_id = snapshots.comment_id
-        and edits.crawled_at = snapshots.crawled_at
-        and edits.run_id = snapshots.run_id
+    semi join bot_comments
+        on edits.comment_id = bot_comments.comment_id
+        and edits.crawled_at = bot_comments.hydrated_at
+        and edits.run_id = bot_comments.hydrated_run_id
 )
 
 select * from in_latest_snapshot

@@ -3,40 +3,49 @@
 -- (only humans ask). thread_key changes whenever any of them does, so the linker's cache
 -- (int_question_links) is reused for unchanged threads.
 -- materialized: temp (the question stage pages through it by thread)
-with comments as not materialized (
-    select * from int_comments
+with human_comments as not materialized (
+    select * from int_human_comments
 ),
 
 answers as (
-    select comment_id, thread_id from int_bot_comments_parsed where comment_kind = 'llm_answer'
+    select * from int_bot_comments_parsed where comment_kind = 'llm_answer'
 ),
 
 threads_with_answers as (
     select distinct thread_id from answers
 ),
 
-thread_comments as (
-    select
-        comments.thread_id,
-        comments.comment_id,
-        comments.kind,
-        comments.author_login,
-        comments.author_type,
-        comments.is_bot_comment or comments.author_type = 'Bot' as is_bot,
-        case
-            when not (comments.is_bot_comment or comments.author_type = 'Bot') then comments.body
-        end as body,
-        coalesce(comments.created_at, '1970-01-01 00:00:00+00'::timestamptz) as created_at,
-        comments.reply_to_id,
-        comments.database_id,
-        answers.comment_id is not null as is_answer
-    from comments
-    inner join threads_with_answers on comments.thread_id = threads_with_answers.thread_id
-    left join answers on comments.comment_id = answers.comment_id
-),
-
+-- what matters: the answers, and the humans' comments of their threads (other bot comments
+-- neither ask nor answer)
 that_matter as (
-    select * from thread_comments where is_answer or not is_bot
+    select
+        answers.thread_id,
+        answers.comment_id,
+        answers.kind,
+        answers.author_login,
+        answers.author_type,
+        true as is_bot,
+        null::varchar as body,
+        coalesce(answers.created_at, '1970-01-01 00:00:00+00'::timestamptz) as created_at,
+        answers.reply_to_id,
+        answers.database_id,
+        true as is_answer
+    from answers
+    union all
+    select
+        human_comments.thread_id,
+        human_comments.comment_id,
+        human_comments.kind,
+        human_comments.author_login,
+        human_comments.author_type,
+        false as is_bot,
+        human_comments.body,
+        coalesce(human_comments.created_at, '1970-01-01 00:00:00+00'::timestamptz) as created_at,
+        human_comments.reply_to_id,
+        human_comments.database_id,
+        false as is_answer
+    from human_comments
+    semi join threads_with_answers on human_comments.thread_id = threads_with_answers.thread_id
 ),
 
 thread_keys as (
