@@ -1,5 +1,6 @@
 -- The revisions in force: members of each bot comment's latest snapshot, matched on
--- (comment_id, crawled_at, run_id) with int_bot_comments' (comment_id, hydrated_at, hydrated_run_id), like int_snapshot_reactions.
+-- (comment_id, crawled_at, run_id) with int_bot_comments' (comment_id, hydrated_at,
+-- hydrated_run_id), like int_snapshot_reactions.
 with edits as not materialized (
     select * from stg_edits
 ),

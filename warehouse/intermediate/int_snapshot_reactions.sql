@@ -1,5 +1,6 @@
 -- The reactions in force: members of each bot comment's latest snapshot, matched on
--- (comment_id, crawled_at, run_id) with int_bot_comments' (comment_id, hydrated_at, hydrated_run_id). A reaction missing from the latest snapshot was removed;
+-- (comment_id, crawled_at, run_id) with int_bot_comments' (comment_id, hydrated_at,
+-- hydrated_run_id). A reaction missing from the latest snapshot was removed;
 -- rows of a crashed run (no hydrations row) never match.
 with reactions as not materialized (
     select * from stg_reactions
